@@ -1,0 +1,2 @@
+export { ERROR_CODES, OptfleetError, toOptfleetError, invalidArgument } from './errors.js';
+export type { ErrorCode, ErrorValue } from './errors.js';
