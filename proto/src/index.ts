@@ -1,2 +1,66 @@
+/**
+ * @optfleet/proto — the contract shared by coordinator and workers: the optfleet/v1 protobuf
+ * messages and services (generated, never hand-edited), the tensor codec, the job-spec schema,
+ * keyed counter-based randomness, the fixed reduction tree, error codes and documented limits.
+ *
+ * ```ts
+ * import { parseJobSpec, f64Tensor, decodeF64 } from '@optfleet/proto';
+ * const spec = parseJobSpec(yamlText);
+ * const t = f64Tensor(new Float64Array([1, 2, 3]));
+ * const back = decodeF64(t, 'example');
+ * ```
+ * @module
+ */
 export { ERROR_CODES, OptfleetError, toOptfleetError, invalidArgument } from './errors.js';
+export { LIMITS } from './limits.js';
+export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
+export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
+export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
+export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount } from './job-spec.js';
+export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange } from './protocol.js';
+export { ElementType, Tensor as TensorMessage, ErrorInfo } from './gen/optfleet/v1/tensor.js';
+export {
+  WorkerChannelServiceService,
+  WorkerChannelServiceClient,
+  ConnectRequest,
+  ConnectResponse,
+  Task as TaskMessage,
+  TaskResult as TaskResultMessage,
+} from './gen/optfleet/v1/worker_channel.js';
+export {
+  JobServiceService,
+  JobServiceClient,
+  JobState,
+  Job as JobMessage,
+  Progress as ProgressMessage,
+} from './gen/optfleet/v1/job_service.js';
+
 export type { ErrorCode, ErrorValue } from './errors.js';
+export type { TreeNodeValue } from './reduce-tree.js';
+export type { JobSpec, JobSpecInput, SyntheticDataSpec, FileDataSpec, AlgorithmSpec } from './job-spec.js';
+export type { Op } from './protocol.js';
+export type { Tensor } from './gen/optfleet/v1/tensor.js';
+export type {
+  Register,
+  Registered,
+  Heartbeat,
+  OpenShards,
+  RunRound,
+  ShardWork,
+  ShardInfo,
+  PartialSum,
+  WorkerChannelServiceServer,
+} from './gen/optfleet/v1/worker_channel.js';
+export type {
+  SubmitJobRequest,
+  SubmitJobResponse,
+  GetJobRequest,
+  GetJobResponse,
+  WatchJobRequest,
+  WatchJobResponse,
+  CancelJobRequest,
+  CancelJobResponse,
+  ListJobsRequest,
+  ListJobsResponse,
+  JobServiceServer,
+} from './gen/optfleet/v1/job_service.js';

@@ -1,0 +1,62 @@
+/**
+ * The ask/tell contract every algorithm driver implements. Drivers are pure state machines over
+ * typed arrays: no transports, no timers, no I/O, no Math.random. The runner asks for the next
+ * round, runs it on the cluster and tells the driver the reduced result.
+ */
+import type { Op } from '@optfleet/proto';
+
+/** The data of the problem as the drivers see it (from the opened layout and the spec). */
+export interface ProblemInfo {
+  readonly kind: 'logistic' | 'least-squares';
+  /** Rows n. */
+  readonly n: number;
+  /** Features d. */
+  readonly d: number;
+  /** λ of (λ/2)‖w‖². */
+  readonly l2: number;
+  /** Largest per-row smoothness constant: c·max‖x_i‖² + λ (c = 1/4 logistic, 1 least squares). */
+  readonly lMax: number;
+  /** The job seed (all randomness is keyed by it). */
+  readonly seed: number;
+}
+
+/** A round the driver wants. `evaluation` rounds only measure (their calls are counted apart). */
+export interface RoundAsk {
+  readonly kind: 'round';
+  readonly op: Op;
+  readonly points: readonly Float64Array[];
+  readonly rows: 'all' | Uint32Array;
+  readonly purpose: 'algorithm' | 'evaluation';
+}
+
+export interface DoneAsk {
+  readonly kind: 'done';
+  readonly reason: string;
+}
+
+export type Ask = RoundAsk | DoneAsk;
+
+/** A point where the driver knows the exact full objective and gradient norm. */
+export interface Observation {
+  readonly x: Float64Array;
+  readonly objective: number;
+  readonly gradNorm: number;
+  /** The driver's iteration count at this point. */
+  readonly iteration: number;
+}
+
+export interface Driver {
+  ask(): Ask;
+  /** The reduced result of the last asked round; returns an observation when one is known. */
+  tell(sum: Float64Array): Observation | null;
+  /** The current iterate (a copy is not made: do not mutate). */
+  iterate(): Float64Array;
+  /** Iterations (algorithm steps) taken. */
+  iterations(): number;
+  /** Serializable state; restore() on a fresh driver resumes bit-identically. */
+  snapshot(): DriverState;
+  restore(state: DriverState): void;
+}
+
+/** JSON-safe driver state: numbers, strings and number arrays only. */
+export type DriverState = Record<string, number | string | boolean | number[] | number[][] | null>;

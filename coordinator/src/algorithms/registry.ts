@@ -1,0 +1,17 @@
+/** Builds the driver a job spec names. */
+import type { AlgorithmSpec } from '@optfleet/proto';
+import type { Driver, ProblemInfo } from './driver.js';
+import { LbfgsDriver } from './finite-sum/lbfgs/driver.js';
+import { SgdDriver } from './finite-sum/sgd/driver.js';
+import { SvrgDriver } from './finite-sum/svrg/driver.js';
+
+export function createDriver(alg: AlgorithmSpec, p: ProblemInfo): Driver {
+  switch (alg.name) {
+    case 'svrg':
+      return new SvrgDriver(p, alg);
+    case 'sgd':
+      return new SgdDriver(p, alg);
+    case 'lbfgs':
+      return new LbfgsDriver(p, alg);
+  }
+}

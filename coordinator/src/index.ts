@@ -1,0 +1,30 @@
+/**
+ * @optfleet/coordinator — job lifecycle, the sharded-oracle cluster, algorithm drivers and the
+ * gRPC services.
+ *
+ * ```ts
+ * import { startCoordinator } from '@optfleet/coordinator';
+ * const c = await startCoordinator({ listen: '127.0.0.1:7070' });
+ * ```
+ * @module
+ */
+export { startCoordinator } from './coordinator.js';
+export { JobManager, TERMINAL } from './jobs/job-manager.js';
+export { runJob, shardCountFor } from './jobs/runner.js';
+export { ShardedCluster, opResultLength } from './cluster/sharded-cluster.js';
+export { placeShards } from './cluster/placement.js';
+export { WorkerRegistry } from './transport/grpc/worker-registry.js';
+export { jobToMessage, toServiceError } from './transport/grpc/job-service.js';
+export { createDriver } from './algorithms/registry.js';
+export { SvrgDriver } from './algorithms/finite-sum/svrg/driver.js';
+export { SgdDriver } from './algorithms/finite-sum/sgd/driver.js';
+export { LbfgsDriver } from './algorithms/finite-sum/lbfgs/driver.js';
+export { fullObjective, norm2 } from './algorithms/finite-sum/objective.js';
+
+export type { CoordinatorOptions, CoordinatorHandle } from './coordinator.js';
+export type { JobRecord, JobEvent, JobManagerOptions, ClusterLease } from './jobs/job-manager.js';
+export type { RunProgress, RunHooks, RunOutcome } from './jobs/runner.js';
+export type { JobResultDoc, JobStatus, HistoryEntry, FinalState } from './jobs/result.js';
+export type { Cluster, JobLayout, RoundRequest, RoundResult, ShardSummary, WorkerEndpoint } from './cluster/cluster.js';
+export type { Driver, Ask, Observation, ProblemInfo, DriverState } from './algorithms/driver.js';
+export type { GrpcServerHandle } from './transport/grpc/server.js';

@@ -1,0 +1,43 @@
+/** The result document (README "Result file"): what `--out` writes and GetJob returns. */
+import type { ErrorValue, JobSpec } from '@optfleet/proto';
+
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface HistoryEntry {
+  /** Rounds run so far (algorithm + evaluation). */
+  readonly round: number;
+  readonly iteration: number;
+  readonly seconds: number;
+  /** Algorithm oracle calls so far (component gradient evaluations). */
+  readonly oracleCalls: number;
+  readonly objective: number;
+  readonly gradNorm: number;
+}
+
+export interface FinalState {
+  readonly x: number[];
+  readonly objective: number;
+  readonly gradNorm: number;
+  /** Rounds run: algorithm + evaluation. */
+  readonly rounds: number;
+  /** Rounds spent only measuring (SGD's evaluations, the closing evaluation). */
+  readonly evaluationRounds: number;
+  /** Algorithm oracle calls: component gradients ∇ℓ_i the algorithm used. */
+  readonly oracleCalls: number;
+  /** Oracle calls spent only measuring. */
+  readonly evaluationCalls: number;
+  readonly iterations: number;
+  readonly seconds: number;
+  readonly stopReason: string;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+}
+
+export interface JobResultDoc {
+  readonly status: JobStatus;
+  readonly error?: ErrorValue;
+  readonly job: { readonly id: string; readonly name: string; readonly spec: JobSpec };
+  readonly cluster: { readonly transport: string; readonly workers: number; readonly shards: number; readonly rows: number; readonly features: number };
+  readonly final?: FinalState;
+  readonly history: HistoryEntry[];
+}

@@ -1,0 +1,185 @@
+/**
+ * Runs one job: open the cluster, loop ask → round → tell until a stop criterion, evaluate the
+ * final point if the driver did not observe it, close. Counts rounds and oracle calls exactly.
+ */
+import { ERROR_CODES, OptfleetError, defaultShardCount, type JobSpec } from '@optfleet/proto';
+import { createDriver } from '../algorithms/registry.js';
+import type { Observation, ProblemInfo } from '../algorithms/driver.js';
+import { fullObjective, lossCurvature, norm2 } from '../algorithms/finite-sum/objective.js';
+import type { Cluster, JobLayout } from '../cluster/cluster.js';
+import type { FinalState, HistoryEntry } from './result.js';
+
+export interface RunProgress {
+  readonly round: number;
+  readonly iteration: number;
+  readonly oracleCalls: number;
+  readonly objective: number;
+  readonly gradNorm: number;
+  readonly seconds: number;
+  /** Furthest of the stop criteria's progress, in [0, 1]. */
+  readonly fraction: number;
+}
+
+export interface RunHooks {
+  readonly signal?: AbortSignal;
+  onLayout?(layout: JobLayout): void;
+  onProgress?(p: RunProgress): void;
+  /** Clock in seconds (injected so tests can fake it). @default performance.now()/1000 */
+  now?(): number;
+}
+
+export interface RunOutcome {
+  readonly final: FinalState;
+  readonly history: HistoryEntry[];
+  readonly layout: JobLayout;
+}
+
+/** Default shard count when the spec has none. */
+export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
+  if (spec.shards !== undefined) return spec.shards;
+  const data = spec.problem.data;
+  if (data.source === 'synthetic') return defaultShardCount(data.n);
+  // About one shard per 2 MiB of text (≈16k a9a rows) when the file's size is known, else 8.
+  return fileBytes === undefined ? 8 : Math.max(1, Math.min(256, Math.ceil(fileBytes / (2 * 1024 * 1024))));
+}
+
+function checkFinite(what: string, v: Float64Array | number, round: number): void {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new OptfleetError(ERROR_CODES.DIVERGED, `${what} is ${v} at round ${round}: the iteration diverged (lower the step size)`);
+    return;
+  }
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i]!)) {
+      throw new OptfleetError(ERROR_CODES.DIVERGED, `${what}[${i}] is ${v[i]} at round ${round}: the iteration diverged (lower the step size)`);
+    }
+  }
+}
+
+export async function runJob(jobId: string, spec: JobSpec, cluster: Cluster, shardCount: number, hooks: RunHooks = {}): Promise<RunOutcome> {
+  const now = hooks.now ?? (() => performance.now() / 1000);
+  const t0 = now();
+  const layout = await cluster.open(jobId, spec, shardCount);
+  hooks.onLayout?.(layout);
+  const info: ProblemInfo = {
+    kind: spec.problem.kind,
+    n: layout.rows,
+    d: layout.cols,
+    l2: spec.problem.l2,
+    lMax: lossCurvature(spec.problem.kind) * layout.maxRowNormSq + spec.problem.l2,
+    seed: spec.seed,
+  };
+  if (spec.algorithm.name !== 'lbfgs' && spec.algorithm.batchSize > info.n) {
+    throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${spec.algorithm.batchSize} is over the data's ${info.n} rows`);
+  }
+  const driver = createDriver(spec.algorithm, info);
+  const stop = spec.stop;
+  const history: HistoryEntry[] = [];
+  let rounds = 0;
+  let algRounds = 0;
+  let evalRounds = 0;
+  let oracleCalls = 0;
+  let evalCalls = 0;
+  let bytesSent = 0;
+  let bytesReceived = 0;
+  let last: Observation | null = null;
+  let lastAtIteration = -1;
+  let firstGrad = NaN;
+  let stopReason = '';
+
+  const fraction = (seconds: number, gradNorm: number): number => {
+    let f = Math.max(algRounds / stop.maxRounds, seconds / stop.maxSeconds);
+    if (Number.isFinite(firstGrad) && gradNorm > 0 && stop.gradNorm > 0 && firstGrad > stop.gradNorm) {
+      f = Math.max(f, Math.log(firstGrad / gradNorm) / Math.log(firstGrad / stop.gradNorm));
+    }
+    return Math.min(1, Math.max(0, f));
+  };
+
+  for (;;) {
+    if (hooks.signal?.aborted) throw new OptfleetError(ERROR_CODES.CANCELLED, 'job cancelled');
+    const seconds = now() - t0;
+    if (algRounds >= stop.maxRounds) {
+      stopReason = `maxRounds (${stop.maxRounds}) reached`;
+      break;
+    }
+    if (seconds >= stop.maxSeconds) {
+      stopReason = `maxSeconds (${stop.maxSeconds}) reached`;
+      break;
+    }
+    const ask = driver.ask();
+    if (ask.kind === 'done') {
+      stopReason = ask.reason;
+      break;
+    }
+    const res = await cluster.round({ op: ask.op, points: ask.points, rows: ask.rows });
+    rounds++;
+    bytesSent += res.bytesOut;
+    bytesReceived += res.bytesIn;
+    checkFinite('round result', res.sum, rounds);
+    const calls = (ask.op === 'grad-diff' ? 2 : 1) * res.sum[info.d + (ask.op === 'loss-grad' ? 1 : 0)]!;
+    if (ask.purpose === 'evaluation') {
+      evalRounds++;
+      evalCalls += calls;
+    } else {
+      algRounds++;
+      oracleCalls += calls;
+    }
+    const obs = driver.tell(res.sum);
+    if (obs !== null) {
+      checkFinite('objective', obs.objective, rounds);
+      checkFinite('iterate', obs.x, rounds);
+      last = obs;
+      lastAtIteration = driver.iterations();
+      if (!Number.isFinite(firstGrad)) firstGrad = obs.gradNorm;
+      const s = now() - t0;
+      const entry: HistoryEntry = { round: rounds, iteration: obs.iteration, seconds: s, oracleCalls, objective: obs.objective, gradNorm: obs.gradNorm };
+      history.push(entry);
+      hooks.onProgress?.({ ...entry, fraction: fraction(s, obs.gradNorm) });
+      if (obs.gradNorm <= stop.gradNorm) {
+        stopReason = `gradNorm ${obs.gradNorm.toExponential(3)} ≤ ${stop.gradNorm}`;
+        break;
+      }
+    }
+  }
+
+  let x: Float64Array;
+  let objective: number;
+  let gradNorm: number;
+  if (last !== null && (lastAtIteration === driver.iterations() || stopReason.startsWith('gradNorm'))) {
+    x = last.x;
+    objective = last.objective;
+    gradNorm = last.gradNorm;
+  } else {
+    x = driver.iterate().slice();
+    checkFinite('iterate', x, rounds);
+    const res = await cluster.round({ op: 'loss-grad', points: [x], rows: 'all' });
+    rounds++;
+    evalRounds++;
+    evalCalls += res.sum[info.d + 1]!;
+    bytesSent += res.bytesOut;
+    bytesReceived += res.bytesIn;
+    const full = fullObjective(info, x, res.sum);
+    objective = full.objective;
+    gradNorm = norm2(full.grad);
+    checkFinite('objective', objective, rounds);
+  }
+  const seconds = now() - t0;
+  hooks.onProgress?.({ round: rounds, iteration: driver.iterations(), oracleCalls, objective, gradNorm, seconds, fraction: 1 });
+  return {
+    layout,
+    history,
+    final: {
+      x: Array.from(x),
+      objective,
+      gradNorm,
+      rounds,
+      evaluationRounds: evalRounds,
+      oracleCalls,
+      evaluationCalls: evalCalls,
+      iterations: driver.iterations(),
+      seconds,
+      stopReason,
+      bytesSent,
+      bytesReceived,
+    },
+  };
+}

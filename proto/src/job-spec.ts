@@ -1,0 +1,190 @@
+/**
+ * The job spec: YAML or JSON, validated with zod at every edge (CLI, JobService, worker). Unknown
+ * fields are rejected; every error names the field path and the limit it broke.
+ */
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { invalidArgument } from './errors.js';
+import { LIMITS } from './limits.js';
+import { MAX_SEED } from './rng.js';
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const positive = (max: number) => z.number().positive().max(max);
+
+const syntheticData = z.strictObject({
+  source: z.literal('synthetic'),
+  /** Rows. */
+  n: int(1, LIMITS.rows),
+  /** Features. */
+  d: int(1, LIMITS.features),
+  /** Seed of the data (defaults to the job seed). */
+  seed: int(0, MAX_SEED).optional(),
+  /** least-squares: standard deviation of the target noise. logistic: unused. @default 0.1 */
+  noise: z.number().min(0).max(1e6).default(0.1),
+});
+
+const fileData = z.strictObject({
+  source: z.literal('file'),
+  format: z.enum(['libsvm', 'csv']),
+  /** Path on the workers' file system (embedded mode: relative to the current directory). */
+  path: z.string().min(1).max(4096),
+  /** Feature columns (default: from the file). */
+  features: int(1, LIMITS.features).optional(),
+  /** libsvm: indices start at 0. @default false */
+  zeroBased: z.boolean().default(false),
+  /** csv: which column is the label. @default 'last' */
+  labelColumn: z.enum(['first', 'last']).default('last'),
+  /** csv: skip a header line. @default false */
+  header: z.boolean().default(false),
+});
+
+const problem = z.strictObject({
+  kind: z.enum(['logistic', 'least-squares']),
+  /** λ in (λ/2)‖w‖². @default 0 */
+  l2: z.number().min(0).max(1e6).default(0),
+  data: z.discriminatedUnion('source', [syntheticData, fileData]),
+});
+
+const svrg = z.strictObject({
+  name: z.literal('svrg'),
+  /** Step size η (default 1/(3·L_max), L_max the largest per-row smoothness constant). */
+  stepSize: positive(1e6).optional(),
+  /** Rows per inner step (one round each). @default 64 */
+  batchSize: int(1, LIMITS.batchSize).default(64),
+  /** Inner steps per epoch (default: ceil(n / batchSize), one data pass). */
+  innerSteps: int(1, LIMITS.maxRounds).optional(),
+});
+
+const sgd = z.strictObject({
+  name: z.literal('sgd'),
+  /** Initial step size η₀ (default 1/L_max). */
+  stepSize: positive(1e6).optional(),
+  /** Rows per step. @default 64 */
+  batchSize: int(1, LIMITS.batchSize).default(64),
+  /** η_t = η₀ / (1 + t / decaySteps); 0 keeps η constant. @default 0 */
+  decaySteps: z.number().min(0).max(LIMITS.maxRounds).default(0),
+  /** Evaluate the full objective every this many steps (an extra round each). @default 100 */
+  evalEvery: int(1, LIMITS.maxRounds).default(100),
+});
+
+const lbfgs = z.strictObject({
+  name: z.literal('lbfgs'),
+  /** Correction pairs kept. @default 10 */
+  memory: int(1, LIMITS.lbfgsMemory).default(10),
+  /** Armijo constant c₁. @default 1e-4 */
+  c1: z.number().gt(0).lt(1).default(1e-4),
+  /** Function evaluations per line search before the job fails. @default 30 */
+  maxLineSearch: int(1, 100).default(30),
+});
+
+const stop = z
+  .strictObject({
+    /** Stop when ‖∇f‖ ≤ gradNorm (checked whenever a full gradient is known). @default 1e-8 */
+    gradNorm: z.number().min(0).max(1e6).default(1e-8),
+    /** Algorithm rounds. @default 100000 */
+    maxRounds: int(1, LIMITS.maxRounds).default(100_000),
+    /** Wall-clock seconds. @default 3600 */
+    maxSeconds: z.number().positive().max(LIMITS.maxSeconds).default(3600),
+  })
+  .default({ gradNorm: 1e-8, maxRounds: 100_000, maxSeconds: 3600 });
+
+export const jobSpecSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only'),
+    /** Seed of every random draw of the job. @default 0 */
+    seed: int(0, MAX_SEED).default(0),
+    /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
+    shards: int(1, LIMITS.shards).optional(),
+    problem,
+    algorithm: z.discriminatedUnion('name', [svrg, sgd, lbfgs]),
+    stop,
+  })
+  .superRefine((spec, ctx) => {
+    const data = spec.problem.data;
+    if (data.source === 'synthetic') {
+      if (data.n * data.d > LIMITS.denseElements) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['problem', 'data', 'n'],
+          message: `n·d = ${data.n * data.d} is over the limit of ${LIMITS.denseElements} dense elements`,
+        });
+      }
+      if (spec.shards !== undefined && spec.shards > data.n) {
+        ctx.addIssue({ code: 'custom', path: ['shards'], message: `${spec.shards} shards for only ${data.n} rows (at most n)` });
+      }
+      const alg = spec.algorithm;
+      if (alg.name !== 'lbfgs' && alg.batchSize > data.n) {
+        ctx.addIssue({ code: 'custom', path: ['algorithm', 'batchSize'], message: `${alg.batchSize} is over n = ${data.n}` });
+      }
+    }
+  });
+
+/** A validated job spec with every default filled in. */
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type SyntheticDataSpec = z.infer<typeof syntheticData>;
+export type FileDataSpec = z.infer<typeof fileData>;
+export type AlgorithmSpec = JobSpec['algorithm'];
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = 'spec';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => `${at === 'spec' ? 'spec' : at}.${k}: unknown field`).join('; ');
+    case 'too_small':
+      return `${at}: must be ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_big':
+      return `${at}: must be ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''} (documented limit)`;
+    case 'invalid_type':
+      return `${at}: expected ${issue.expected}${issue.input === undefined ? ' (missing)' : `, got ${describeValue(issue.input)}`}`;
+    default:
+      return `${at}: ${issue.message}`;
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return typeof v === 'object' ? 'object' : `${typeof v} ${String(v)}`;
+}
+
+/** Validates an already-parsed value; throws INVALID_ARGUMENT listing every problem by field path. */
+export function validateJobSpec(value: unknown): JobSpec {
+  const r = jobSpecSchema.safeParse(value);
+  if (r.success) return r.data;
+  throw invalidArgument(`invalid job spec: ${r.error.issues.map(describeIssue).join('; ')}`);
+}
+
+/** Parses YAML or JSON text (JSON is YAML) and validates it. */
+export function parseJobSpec(text: string, source = 'spec'): JobSpec {
+  if (Buffer.byteLength(text, 'utf8') > LIMITS.specBytes) {
+    throw invalidArgument(`${source}: ${Buffer.byteLength(text, 'utf8')} bytes is over the limit of ${LIMITS.specBytes}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text, { maxAliasCount: 100, prettyErrors: true });
+  } catch (e) {
+    throw invalidArgument(`${source}: not valid YAML/JSON: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(`${source}: expected a mapping at the top level`);
+  }
+  return validateJobSpec(value);
+}
+
+/** Default shard count for a job whose data has `rows` rows: about 16k rows a shard, 1..256. */
+export function defaultShardCount(rows: number): number {
+  return Math.max(1, Math.min(256, Math.ceil(rows / 16384)));
+}

@@ -1,0 +1,22 @@
+/** Version of the worker channel protocol; a worker with another version is rejected at Register. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Ops a round can run on shards. Each op's per-shard result is a Float64Array reduced by summing:
+ * - `loss-grad` at points[0]: [Σ∇ℓ_i (d values), Σℓ_i, rows evaluated]
+ * - `grad-diff` at points[0], points[1] on the same rows: [Σ(∇ℓ_i(p0) − ∇ℓ_i(p1)) (d values), rows evaluated]
+ */
+export const OPS = ['loss-grad', 'grad-diff'] as const;
+export type Op = (typeof OPS)[number];
+
+export function isOp(s: string): s is Op {
+  return (OPS as readonly string[]).includes(s);
+}
+
+/** Number of points each op takes. */
+export const OP_POINTS: Record<Op, number> = { 'loss-grad': 1, 'grad-diff': 2 };
+
+/** Rows [start, end) of shard `s` when n rows are split into `shards` contiguous ranges. */
+export function shardRange(n: number, shards: number, s: number): [number, number] {
+  return [Math.floor((s * n) / shards), Math.floor(((s + 1) * n) / shards)];
+}

@@ -1,0 +1,31 @@
+/**
+ * @optfleet/worker — a worker process: holds shards in SharedArrayBuffers, runs round ops on a
+ * piscina pool, talks to the coordinator over one gRPC stream.
+ *
+ * ```ts
+ * import { startWorker } from '@optfleet/worker';
+ * const w = startWorker({ coordinator: '127.0.0.1:7070', threads: 2 });
+ * await w.done;
+ * ```
+ * @module
+ */
+export { startWorker } from './worker.js';
+export { ShardHost } from './shard-host.js';
+export { DirectExecutor } from './executor.js';
+export { PoolExecutor, resolvePoolOptions } from './pool.js';
+export { syntheticShard, syntheticRow, syntheticTruth } from './shards/synthetic.js';
+export { readDataFile, parseDataText, sliceRows } from './shards/data-file.js';
+export { lossGrad, gradDiff, maxRowNormSq } from './kernels/cpu/fused.js';
+export { lossValue, lossSlope } from './kernels/cpu/losses.js';
+export { connectWorkerChannel } from './transport/grpc/agent.js';
+export { TASKS } from './tasks/index.js';
+
+export type { WorkerOptions, WorkerHandle } from './worker.js';
+export type { ShardSummary, RoundWork, ShardWorkItem } from './shard-host.js';
+export type { OpExecutor } from './executor.js';
+export type { PoolOptions } from './pool.js';
+export type { ShardData, RowMatrix, DenseRows, CsrRows } from './shards/shard-data.js';
+export type { ParsedDataFile, DataFileOptions } from './shards/data-file.js';
+export type { LossKind } from './kernels/cpu/losses.js';
+export type { TaskInput, TaskOutput, TaskFailure } from './tasks/protocol.js';
+export type { ChannelEnd, GrpcAgentOptions } from './transport/grpc/agent.js';

@@ -1,0 +1,136 @@
+/**
+ * Holds the shards of every job this worker serves and runs round ops on them. Transport-free:
+ * the gRPC agent and the in-process cluster both drive it. Results of shards in one owned subtree
+ * of the reduction tree are pre-reduced here, so a worker sends about one vector per round.
+ */
+import {
+  OptfleetError,
+  ERROR_CODES,
+  invalidArgument,
+  preReduce,
+  shardRange,
+  type JobSpec,
+  type Op,
+  type TreeNodeValue,
+} from '@optfleet/proto';
+import { maxRowNormSq } from './kernels/cpu/fused.js';
+import { readDataFile, sliceRows, type ParsedDataFile } from './shards/data-file.js';
+import { shardBytes, type ShardData } from './shards/shard-data.js';
+import { syntheticShard } from './shards/synthetic.js';
+import type { OpExecutor } from './executor.js';
+
+/** What a worker reports about each shard it built. */
+export interface ShardSummary {
+  readonly shard: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly nnz: number;
+  readonly maxRowNormSq: number;
+  readonly bytes: number;
+}
+
+export interface ShardWorkItem {
+  readonly shard: number;
+  /** Local row indices, or null for all rows. */
+  readonly indices: Uint32Array | null;
+}
+
+export interface RoundWork {
+  readonly op: Op;
+  readonly points: readonly Float64Array[];
+  readonly work: readonly ShardWorkItem[];
+}
+
+interface HostedJob {
+  readonly spec: JobSpec;
+  readonly shardCount: number;
+  readonly shards: Map<number, ShardData>;
+  readonly owned: Set<number>;
+}
+
+function summarize(s: ShardData): ShardSummary {
+  const m = s.matrix;
+  return {
+    shard: s.shard,
+    rows: m.rows,
+    cols: m.cols,
+    nnz: m.kind === 'dense' ? m.rows * m.cols : m.indptr[m.rows]!,
+    maxRowNormSq: maxRowNormSq(m),
+    bytes: shardBytes(s),
+  };
+}
+
+export class ShardHost {
+  private readonly jobs = new Map<string, HostedJob>();
+
+  constructor(private readonly executor: OpExecutor) {}
+
+  /** Builds or loads the listed shards of a job. Bad data is INVALID_ARGUMENT before any round. */
+  async open(jobId: string, spec: JobSpec, shardIds: readonly number[], shardCount: number): Promise<ShardSummary[]> {
+    if (!Number.isInteger(shardCount) || shardCount < 1) throw invalidArgument(`open.shardCount: ${shardCount} is not a positive integer`);
+    const owned = new Set<number>();
+    for (const s of shardIds) {
+      if (!Number.isInteger(s) || s < 0 || s >= shardCount) throw invalidArgument(`open.shards: shard ${s} is outside [0, ${shardCount})`);
+      if (owned.has(s)) throw invalidArgument(`open.shards: shard ${s} listed twice`);
+      owned.add(s);
+    }
+    const shards = new Map<number, ShardData>();
+    const data = spec.problem.data;
+    const loss = spec.problem.kind;
+    if (data.source === 'synthetic') {
+      for (const s of owned) {
+        const [a, b] = shardRange(data.n, shardCount, s);
+        shards.set(s, syntheticShard({ kind: loss, seed: data.seed ?? spec.seed, d: data.d, noise: data.noise }, s, a, b));
+      }
+    } else if (owned.size > 0) {
+      const file: ParsedDataFile = await readDataFile({
+        path: data.path,
+        format: data.format,
+        ...(data.features === undefined ? {} : { features: data.features }),
+        zeroBased: data.zeroBased,
+        labelColumn: data.labelColumn,
+        header: data.header,
+        binaryLabels: loss === 'logistic',
+      });
+      for (const s of owned) {
+        const [a, b] = shardRange(file.rows, shardCount, s);
+        shards.set(s, sliceRows(file, s, a, b));
+      }
+    }
+    this.jobs.set(jobId, { spec, shardCount, shards, owned });
+    return [...shards.values()].sort((p, q) => p.shard - q.shard).map(summarize);
+  }
+
+  /** Runs one op on the listed shards (in parallel on the executor) and pre-reduces owned subtrees. */
+  async round(jobId: string, w: RoundWork, signal?: AbortSignal): Promise<TreeNodeValue[]> {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) throw new OptfleetError(ERROR_CODES.NOT_FOUND, `job ${jobId} has no shards on this worker (was it opened?)`);
+    const loss = job.spec.problem.kind;
+    const runs = w.work.map((item) => {
+      const shard = job.shards.get(item.shard);
+      if (shard === undefined) throw invalidArgument(`round.shards: shard ${item.shard} is not held by this worker`);
+      return this.executor
+        .run({ op: w.op, loss, shard, points: w.points, indices: item.indices }, signal)
+        .then((v) => [item.shard, v] as const);
+    });
+    const results = new Map<number, Float64Array>(await Promise.all(runs));
+    return preReduce(job.shardCount, job.owned, results);
+  }
+
+  close(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  /** Shards held across jobs, and their bytes. */
+  holdings(): { shards: number; bytes: number } {
+    let shards = 0;
+    let bytes = 0;
+    for (const j of this.jobs.values()) {
+      for (const s of j.shards.values()) {
+        shards++;
+        bytes += shardBytes(s);
+      }
+    }
+    return { shards, bytes };
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What a pool thread receives and returns. Inputs are plain objects whose typed arrays are either
+ * SharedArrayBuffer-backed (shard data: shared, not copied) or small (points, indices).
+ */
+import type { Op } from '@optfleet/proto';
+import type { LossKind } from '../kernels/cpu/losses.js';
+import type { ShardData } from '../shards/shard-data.js';
+
+export interface TaskInput {
+  readonly op: Op;
+  readonly loss: LossKind;
+  readonly shard: ShardData;
+  readonly points: readonly Float64Array[];
+  /** Local row indices, or null for every row of the shard. */
+  readonly indices: Uint32Array | null;
+}
+
+/** An expected failure, returned as a value (class and code do not survive postMessage). */
+export interface TaskFailure {
+  readonly ok: false;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** A task returns its result vector (transferred back) or a failure value. */
+export type TaskOutput = Float64Array | TaskFailure;
+
+export type TaskFn = (input: TaskInput) => TaskOutput;

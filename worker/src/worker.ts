@@ -1,0 +1,72 @@
+/**
+ * A worker process's runtime: pool + shard host + a channel to the coordinator, reconnecting with
+ * backoff unless told to exit when the coordinator goes away (embedded mode).
+ */
+import { PoolExecutor, type PoolOptions } from './pool.js';
+import { ShardHost } from './shard-host.js';
+import { connectWorkerChannel, type ChannelEnd } from './transport/grpc/agent.js';
+
+export interface WorkerOptions extends PoolOptions {
+  /** host:port of the coordinator's gRPC endpoint. */
+  coordinator: string;
+  /** Name shown by the coordinator. @default `${hostname}:${pid}` */
+  name?: string;
+  /** Exit when the channel ends instead of reconnecting (embedded mode). @default false */
+  exitOnDisconnect?: boolean;
+  /** Give up reconnecting after this long without a connection. @default 60000 */
+  reconnectTimeoutMs?: number;
+  /** Protocol version to announce (for tests). */
+  protocolVersion?: number;
+  /** Diagnostics sink. @default no-op */
+  log?: (msg: string) => void;
+}
+
+export interface WorkerHandle {
+  /** Resolves when the worker has stopped, with why. */
+  readonly done: Promise<ChannelEnd>;
+  /** Stops serving, closes the channel and the pool. */
+  stop(): Promise<void>;
+}
+
+export function startWorker(o: WorkerOptions): WorkerHandle {
+  const pool = new PoolExecutor(o);
+  const host = new ShardHost(pool);
+  const log = o.log ?? (() => undefined);
+  let stopping = false;
+  let current: ReturnType<typeof connectWorkerChannel> | undefined;
+  const reconnectTimeoutMs = o.reconnectTimeoutMs ?? 60_000;
+
+  const loop = async (): Promise<ChannelEnd> => {
+    let since = Date.now();
+    let delay = 200;
+    for (;;) {
+      current = connectWorkerChannel(host, {
+        coordinator: o.coordinator,
+        threads: pool.threads,
+        log,
+        ...(o.name === undefined ? {} : { name: o.name }),
+        ...(o.protocolVersion === undefined ? {} : { protocolVersion: o.protocolVersion }),
+      });
+      const opened = Date.now();
+      const end = await current.ended;
+      if (stopping || end.reason !== 'disconnected' || o.exitOnDisconnect === true) return end;
+      if (Date.now() - opened > 5_000) {
+        since = Date.now();
+        delay = 200;
+      }
+      if (Date.now() - since > reconnectTimeoutMs) return { reason: 'disconnected', message: `${end.message}; gave up reconnecting after ${reconnectTimeoutMs} ms` };
+      log(`${end.message}; reconnecting in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  };
+  const done = loop().finally(() => pool.close());
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      current?.stop();
+      await done;
+    },
+  };
+}
