@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+/**
+ * The `optfleet` binary (composition root). Exit codes: 0 success, 1 job failed, 2 bad spec,
+ * bad flags or bad data, 130 interrupted.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, CommanderError } from 'commander';
+import { pino } from 'pino';
+import * as grpc from '@grpc/grpc-js';
+import { startCoordinator, type JobResultDoc } from '@optfleet/coordinator';
+import { startWorker } from '@optfleet/worker';
+import {
+  ERROR_CODES,
+  OptfleetError,
+  parseJobSpec,
+  type CancelJobRequest,
+  type CancelJobResponse,
+  type JobSpec,
+  type ListJobsRequest,
+  type ListJobsResponse,
+  type SubmitJobRequest,
+  type SubmitJobResponse,
+  type WatchJobResponse,
+} from '@optfleet/proto';
+import { call, jobClient, jobSummary, STATE_NAMES } from './client.js';
+import { killChildren, runEmbedded } from './embedded.js';
+import { makeSink } from './output.js';
+
+const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+function intFlag(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+    return n;
+  };
+}
+
+function hostPort(name: string) {
+  return (v: string): string => {
+    if (!/^[^\s:]+:\d{1,5}$/.test(v) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(v)) throw new InvalidArgumentError(`${name} must be host:port, got "${v}"`);
+    const port = Number(v.slice(v.lastIndexOf(':') + 1));
+    if (port > 65535) throw new InvalidArgumentError(`${name}: port ${port} is over 65535`);
+    return v;
+  };
+}
+
+async function loadSpec(path: string): Promise<JobSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new OptfleetError(ERROR_CODES.NOT_FOUND, `spec file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseJobSpec(text, path);
+}
+
+/** Exit code for a finished job: data/spec problems found at open are usage errors (2). */
+export function exitCodeFor(doc: JobResultDoc): number {
+  if (doc.status === 'SUCCEEDED') return EXIT.ok;
+  if (doc.status === 'CANCELLED') return EXIT.interrupted;
+  const code = doc.error?.code;
+  return code === ERROR_CODES.INVALID_ARGUMENT || code === ERROR_CODES.NOT_FOUND ? EXIT.usage : EXIT.failed;
+}
+
+function fail(e: unknown): never {
+  if (e instanceof OptfleetError) {
+    process.stderr.write(`optfleet: ${e.code}: ${e.message}\n`);
+    process.exit(e.code === ERROR_CODES.INVALID_ARGUMENT || e.code === ERROR_CODES.NOT_FOUND ? EXIT.usage : EXIT.failed);
+  }
+  const ge = e as Partial<grpc.ServiceError>;
+  if (typeof ge.code === 'number' && typeof ge.details === 'string') {
+    process.stderr.write(`optfleet: ${grpc.status[ge.code]}: ${ge.details}\n`);
+    process.exit(ge.code === grpc.status.INVALID_ARGUMENT || ge.code === grpc.status.NOT_FOUND ? EXIT.usage : EXIT.failed);
+  }
+  process.stderr.write(`optfleet: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(EXIT.failed);
+}
+
+const program = new Command()
+  .name('optfleet')
+  .description('Distributed worker-pool compute cluster for stochastic optimization')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program
+  .command('run')
+  .description('run a job spec on an embedded cluster (coordinator + local workers, no services)')
+  .argument('<spec>', 'job spec file (YAML or JSON)')
+  .option('--workers <n>', 'worker processes (grpc) or in-process hosts', intFlag('--workers', 1, 64), 2)
+  .option('--transport <t>', 'inprocess | grpc', (v) => {
+    if (v !== 'inprocess' && v !== 'grpc') throw new InvalidArgumentError(`--transport must be inprocess or grpc, got "${v}"`);
+    return v;
+  }, 'grpc')
+  .option('--threads <n>', 'pool threads per worker process (default: cores / workers)', intFlag('--threads', 1, 1024))
+  .option('--out <file>', 'write the result document (JSON) here')
+  .option('--json', 'print one JSON object per event instead of a progress bar', false)
+  .action(async (specPath: string, opts: { workers: number; transport: 'inprocess' | 'grpc'; threads?: number; out?: string; json: boolean }) => {
+    const spec = await loadSpec(specPath).catch(fail);
+    const sink = makeSink(opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain', spec.name);
+    const ac = new AbortController();
+    let interrupted = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (interrupted) {
+        killChildren('SIGKILL');
+        process.exit(EXIT.interrupted);
+      }
+      interrupted = true;
+      process.stderr.write(`optfleet: ${sig}: cancelling the job and stopping workers\n`);
+      ac.abort();
+      killChildren('SIGTERM');
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const doc = await runEmbedded({
+      spec,
+      workers: opts.workers,
+      transport: opts.transport,
+      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+      signal: ac.signal,
+      onProgress: (p) => sink.progress(p),
+      onState: (s) => sink.state(s),
+    }).catch(fail);
+    sink.done(doc);
+    if (opts.out !== undefined) await writeFile(opts.out, JSON.stringify(doc, null, 2) + '\n');
+    process.exit(interrupted ? EXIT.interrupted : exitCodeFor(doc));
+  });
+
+program
+  .command('coordinator')
+  .description('run a coordinator: JobService and the worker channel on one gRPC port')
+  .option('--listen <host:port>', 'address to listen on', hostPort('--listen'), '0.0.0.0:7070')
+  .option('--min-workers <n>', 'workers a job waits for before starting', intFlag('--min-workers', 1, 100000), 1)
+  .option('--heartbeat-interval-ms <ms>', 'how often workers heartbeat', intFlag('--heartbeat-interval-ms', 50, 600000), 1000)
+  .option('--heartbeat-timeout-ms <ms>', 'a worker silent this long is dead', intFlag('--heartbeat-timeout-ms', 100, 3600000), 5000)
+  .action(async (opts: { listen: string; minWorkers: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }) => {
+    const log = pino({ name: 'optfleet-coordinator' }, pino.destination(2));
+    const c = await startCoordinator({ ...opts, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(fail);
+    log.info({ address: c.server.address }, 'coordinator listening');
+    process.stdout.write(`listening on ${c.server.address}\n`);
+    const stop = (): void => {
+      log.info('shutting down');
+      void c.close(2000).then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('worker')
+  .description('run a worker that dials a coordinator')
+  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
+  .option('--threads <n>', 'pool threads (default: cores)', intFlag('--threads', 1, 1024))
+  .option('--name <name>', 'name shown by the coordinator (default hostname:pid)')
+  .option('--exit-on-disconnect', 'exit when the coordinator goes away instead of reconnecting', false)
+  .option('--protocol-version <v>', 'protocol version to announce (testing only)', intFlag('--protocol-version', 0, 1000000))
+  .option('--quiet', 'log warnings and errors only', false)
+  .action(async (opts: { coordinator: string; threads?: number; name?: string; exitOnDisconnect: boolean; protocolVersion?: number; quiet: boolean }) => {
+    const log = pino({ name: 'optfleet-worker', level: opts.quiet ? 'warn' : 'info' }, pino.destination(2));
+    const w = startWorker({
+      coordinator: opts.coordinator,
+      exitOnDisconnect: opts.exitOnDisconnect,
+      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+      ...(opts.protocolVersion === undefined ? {} : { protocolVersion: opts.protocolVersion }),
+      log: (m) => log.info(m),
+    });
+    const stop = (): void => void w.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const end = await w.done;
+    if (end.reason === 'rejected') {
+      log.error(end.message);
+      process.stderr.write(`optfleet worker: rejected by the coordinator: ${end.message}\n`);
+      process.exit(EXIT.usage);
+    }
+    log.info(end.message);
+    process.exit(end.reason === 'closed' ? EXIT.ok : opts.exitOnDisconnect ? EXIT.ok : EXIT.failed);
+  });
+
+program
+  .command('submit')
+  .description('submit a job spec to a coordinator; prints the job id (with --watch, follows it)')
+  .argument('<spec>', 'job spec file (YAML or JSON)')
+  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
+  .option('--id <id>', 'job id (default: name plus a random suffix)')
+  .option('--watch', 'follow the job until it ends, exit with its status', false)
+  .option('--out <file>', 'with --watch: write the result document here')
+  .option('--json', 'JSON output', false)
+  .action(async (specPath: string, opts: { coordinator: string; id?: string; watch: boolean; out?: string; json: boolean }) => {
+    let text: string;
+    try {
+      text = await readFile(specPath, 'utf8');
+    } catch (e) {
+      fail(new OptfleetError(ERROR_CODES.NOT_FOUND, `spec file ${specPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`));
+    }
+    parseJobSpec(text, specPath);
+    const client = jobClient(opts.coordinator);
+    const res = await call<SubmitJobRequest, SubmitJobResponse>(client.submitJob.bind(client), { spec: text, jobId: opts.id ?? '' }).catch(fail);
+    const id = res.job?.id ?? '';
+    process.stdout.write(opts.json ? JSON.stringify({ event: 'submitted', id }) + '\n' : `${id}\n`);
+    if (opts.watch) await watch(opts.coordinator, id, opts.json, opts.out);
+    client.close();
+  });
+
+async function watch(address: string, id: string, json: boolean, out?: string): Promise<never> {
+  const client = jobClient(address);
+  const stream = client.watchJob({ jobId: id });
+  let last: string | undefined;
+  let resultJson = '';
+  let finalX: number[] | undefined;
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (ev: WatchJobResponse) => {
+      last = STATE_NAMES[ev.state];
+      if (json) process.stdout.write(JSON.stringify({ event: 'progress', id, state: last, ...ev.progress }) + '\n');
+      else if (ev.progress !== undefined) {
+        const p = ev.progress;
+        process.stdout.write(`${last} round ${p.round} f ${p.objective} ‖∇f‖ ${p.gradNorm.toExponential(3)} oracle calls ${p.oracleCalls}\n`);
+      }
+      if (ev.job !== undefined) {
+        resultJson = ev.job.resultJson;
+        if (ev.job.error !== undefined) process.stderr.write(`${last}: ${ev.job.error.code}: ${ev.job.error.message}\n`);
+        if (ev.job.finalX !== undefined) {
+          const b = ev.job.finalX.data;
+          finalX = Array.from(new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+        }
+      }
+    });
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  }).catch(fail);
+  if (out !== undefined && resultJson !== '') {
+    const doc = JSON.parse(resultJson) as JobResultDoc;
+    const full = doc.final === undefined ? doc : { ...doc, final: { ...doc.final, x: finalX ?? [] } };
+    await writeFile(out, JSON.stringify(full, null, 2) + '\n');
+  }
+  if (!json) process.stdout.write(`${last ?? 'UNKNOWN'}\n`);
+  process.exit(last === 'SUCCEEDED' ? EXIT.ok : last === 'CANCELLED' ? EXIT.interrupted : EXIT.failed);
+}
+
+program
+  .command('watch')
+  .description('follow a job until it ends')
+  .argument('<id>', 'job id')
+  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
+  .option('--out <file>', 'write the result document here')
+  .option('--json', 'JSON output', false)
+  .action((id: string, opts: { coordinator: string; out?: string; json: boolean }) => watch(opts.coordinator, id, opts.json, opts.out));
+
+program
+  .command('cancel')
+  .description('cancel a job')
+  .argument('<id>', 'job id')
+  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
+  .action(async (id: string, opts: { coordinator: string }) => {
+    const client = jobClient(opts.coordinator);
+    const res = await call<CancelJobRequest, CancelJobResponse>(client.cancelJob.bind(client), { jobId: id }).catch(fail);
+    process.stdout.write(JSON.stringify(res.job === undefined ? {} : jobSummary(res.job)) + '\n');
+    client.close();
+  });
+
+program
+  .command('list')
+  .description('list jobs')
+  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
+  .action(async (opts: { coordinator: string }) => {
+    const client = jobClient(opts.coordinator);
+    const res = await call<ListJobsRequest, ListJobsResponse>(client.listJobs.bind(client), {}).catch(fail);
+    for (const j of res.jobs) process.stdout.write(JSON.stringify(jobSummary(j)) + '\n');
+    client.close();
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
+  }
+  fail(e);
+}

@@ -1,0 +1,68 @@
+/** Progress output: a bar with rate and ETA on a TTY, plain lines otherwise, JSON lines with --json. */
+import cliProgress from 'cli-progress';
+import type { JobResultDoc, RunProgress } from '@optfleet/coordinator';
+
+export interface ProgressSink {
+  progress(p: RunProgress): void;
+  state(s: string): void;
+  done(doc: JobResultDoc): void;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(8) : String(x);
+}
+
+export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): ProgressSink {
+  if (mode === 'json') {
+    const line = (o: unknown): void => void process.stdout.write(JSON.stringify(o) + '\n');
+    return {
+      progress: (p) => line({ event: 'progress', job: jobName, ...p }),
+      state: (s) => line({ event: 'state', job: jobName, state: s }),
+      done: (doc) => line({ event: 'done', job: jobName, status: doc.status, error: doc.error, final: doc.final === undefined ? undefined : { ...doc.final, x: undefined } }),
+    };
+  }
+  if (mode === 'tty') {
+    const bar = new cliProgress.SingleBar(
+      { format: `${jobName} [{bar}] {percentage}% | round {round} | f {objective} | ‖∇f‖ {gradNorm} | {rate} rounds/s | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    let t0 = 0;
+    return {
+      progress: (p) => {
+        const payload = { round: p.round, objective: fmt(p.objective), gradNorm: p.gradNorm.toExponential(3), rate: p.seconds > 0 ? Math.round(p.round / p.seconds) : 0 };
+        if (!started) {
+          bar.start(1000, 0, payload);
+          started = true;
+          t0 = p.seconds;
+        }
+        bar.update(Math.round(p.fraction * 1000), payload);
+        void t0;
+      },
+      state: () => undefined,
+      done: (doc) => {
+        if (started) bar.stop();
+        summary(doc);
+      },
+    };
+  }
+  return {
+    progress: (p) =>
+      process.stdout.write(
+        `round ${p.round}  iter ${p.iteration}  f ${fmt(p.objective)}  ‖∇f‖ ${p.gradNorm.toExponential(3)}  oracle calls ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`,
+      ),
+    state: (s) => process.stdout.write(`state ${s}\n`),
+    done: summary,
+  };
+}
+
+function summary(doc: JobResultDoc): void {
+  if (doc.status === 'SUCCEEDED' && doc.final !== undefined) {
+    const f = doc.final;
+    process.stdout.write(
+      `${doc.status}: f ${fmt(f.objective)}  ‖∇f‖ ${f.gradNorm.toExponential(3)}  rounds ${f.rounds}  oracle calls ${f.oracleCalls}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`,
+    );
+  } else {
+    process.stderr.write(`${doc.status}: ${doc.error?.code ?? ''} ${doc.error?.message ?? ''}\n`);
+  }
+}
