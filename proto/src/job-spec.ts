@@ -162,7 +162,7 @@ function describeValue(v: unknown): string {
 
 /** Validates an already-parsed value; throws INVALID_ARGUMENT listing every problem by field path. */
 export function validateJobSpec(value: unknown): JobSpec {
-  const r = jobSpecSchema.safeParse(value);
+  const r = jobSpecSchema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
   throw invalidArgument(`invalid job spec: ${r.error.issues.map(describeIssue).join('; ')}`);
 }

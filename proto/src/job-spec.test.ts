@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { parseJobSpec, validateJobSpec } from './job-spec.js';
+import { OptfleetError } from './errors.js';
+
+const good = {
+  name: 'ok',
+  problem: { kind: 'logistic', data: { source: 'synthetic', n: 100, d: 5 } },
+  algorithm: { name: 'svrg' },
+};
+
+function err(v: unknown): OptfleetError {
+  try {
+    validateJobSpec(v);
+  } catch (e) {
+    return e as OptfleetError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('job spec', () => {
+  it('fills documented defaults', () => {
+    const s = validateJobSpec(good);
+    expect(s.seed).toBe(0);
+    expect(s.problem.l2).toBe(0);
+    expect(s.algorithm).toMatchObject({ name: 'svrg', batchSize: 64 });
+    expect(s.stop).toEqual({ gradNorm: 1e-8, maxRounds: 100_000, maxSeconds: 3600 });
+  });
+
+  it('parses YAML and JSON', () => {
+    expect(parseJobSpec(JSON.stringify(good)).name).toBe('ok');
+    expect(parseJobSpec('name: y\nproblem: {kind: least-squares, data: {source: synthetic, n: 3, d: 2}}\nalgorithm: {name: lbfgs}\n').algorithm.name).toBe('lbfgs');
+  });
+
+  it('rejects unknown fields by path', () => {
+    const e = err({ ...good, algorithm: { name: 'svrg', stepsize: 0.1 } });
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/spec\.algorithm\.stepsize: unknown field/);
+    expect(err({ ...good, colour: 1 }).message).toMatch(/spec\.colour: unknown field/);
+  });
+
+  it('rejects wrong types naming the field', () => {
+    expect(err({ ...good, seed: 'x' }).message).toMatch(/spec\.seed: expected number, got string "x"/);
+    expect(err({ ...good, problem: { ...good.problem, kind: 'svm' } }).message).toMatch(/spec\.problem\.kind/);
+  });
+
+  it('rejects zero, negative and absurd sizes with the limit', () => {
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 0, d: 5 } } }).message).toMatch(/spec\.problem\.data\.n: must be ≥ 1/);
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 10, d: -3 } } }).message).toMatch(/spec\.problem\.data\.d: must be ≥ 1/);
+    expect(err({ ...good, shards: 1e9 }).message).toMatch(/spec\.shards: must be ≤ 4096 \(documented limit\)/);
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 1e12, d: 5 } } }).message).toMatch(/spec\.problem\.data\.n: must be ≤ 100000000/);
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 1e8, d: 1e6 } } }).message).toMatch(/n·d = .* is over the limit of 2000000000 dense elements/);
+    expect(err({ ...good, algorithm: { name: 'svrg', batchSize: 1000 } }).message).toMatch(/spec\.algorithm\.batchSize: 1000 is over n = 100/);
+    expect(err({ ...good, stop: { maxRounds: 0 } }).message).toMatch(/spec\.stop\.maxRounds: must be ≥ 1/);
+  });
+
+  it('rejects NaN and non-finite numbers', () => {
+    expect(err({ ...good, problem: { ...good.problem, l2: NaN } }).message).toMatch(/spec\.problem\.l2/);
+    expect(() => parseJobSpec('name: a\nseed: .nan\n')).toThrowError(/spec\.seed/);
+  });
+
+  it('rejects a non-mapping document and bad YAML', () => {
+    expect(() => parseJobSpec('- 1\n- 2\n', 'x.yaml')).toThrowError(/x\.yaml: expected a mapping/);
+    expect(() => parseJobSpec('name: [unclosed', 'x.yaml')).toThrowError(/x\.yaml: not valid YAML\/JSON/);
+  });
+});
