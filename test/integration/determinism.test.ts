@@ -1,0 +1,57 @@
+/**
+ * The same seeded job gives a bit-identical final iterate in-process, on 1 worker and on 3 workers
+ * over gRPC (real worker processes), for a sampled algorithm (SVRG) and a full-batch one (L-BFGS).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobResultDoc } from '@optfleet/coordinator';
+import { runCli, tempDir, writeSpec } from '../helpers/cli.js';
+
+function bits(x: number[]): string {
+  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
+}
+
+describe('bit-identical results whatever the transport and worker count', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    tmp = await tempDir();
+  });
+  afterAll(async () => tmp.cleanup());
+
+  const jobs = {
+    svrg: { name: 'det-svrg', algorithm: { name: 'svrg', batchSize: 16, innerSteps: 50 }, stop: { maxRounds: 400, gradNorm: 0 } },
+    lbfgs: { name: 'det-lbfgs', algorithm: { name: 'lbfgs' }, stop: { maxRounds: 40, gradNorm: 0 } },
+    sgd: { name: 'det-sgd', algorithm: { name: 'sgd', batchSize: 10, evalEvery: 50 }, stop: { maxRounds: 200, gradNorm: 0 } },
+  };
+
+  for (const [key, job] of Object.entries(jobs)) {
+    it(`${key}: in-process = 1 worker = 3 workers over gRPC`, async () => {
+      const spec = await writeSpec(tmp.dir, `${key}.json`, {
+        ...job,
+        seed: 31337,
+        shards: 7,
+        problem: { kind: 'logistic', l2: 1e-3, data: { source: 'synthetic', n: 3000, d: 12 } },
+      });
+      const runs: Array<[string, string[]]> = [
+        ['inprocess', ['--transport', 'inprocess', '--workers', '1']],
+        ['grpc-1', ['--transport', 'grpc', '--workers', '1']],
+        ['grpc-3', ['--transport', 'grpc', '--workers', '3']],
+      ];
+      const docs: JobResultDoc[] = [];
+      for (const [label, flags] of runs) {
+        const out = join(tmp.dir, `${key}-${label}.json`);
+        const r = await runCli(['run', spec, ...flags, '--out', out, '--json']);
+        expect(r.code, `${label}: ${r.stderr}`).toBe(0);
+        docs.push(JSON.parse(await readFile(out, 'utf8')) as JobResultDoc);
+      }
+      const [a, b, c] = docs as [JobResultDoc, JobResultDoc, JobResultDoc];
+      expect(a.final!.x.length).toBe(12);
+      expect(bits(b.final!.x)).toBe(bits(a.final!.x));
+      expect(bits(c.final!.x)).toBe(bits(a.final!.x));
+      expect(c.final!.oracleCalls).toBe(a.final!.oracleCalls);
+      expect(c.history.map((h) => h.objective)).toEqual(a.history.map((h) => h.objective));
+      expect(c.cluster.workers).toBe(3);
+    });
+  }
+});
