@@ -152,6 +152,7 @@ async function main(): Promise<void> {
   const kernels = await runKernels({ rows: KERNEL_ROWS, cols: KERNEL_COLS, a9aPath: A9A_PATH }, log);
   const rounds = await runRounds(ROUNDS, log);
   const totalS = (nowMs() - t0) / 1000;
+  const loadAfter = Number((os.loadavg()[0] ?? 0).toFixed(2));
 
   const out: string[] = [
     `optfleet bench — node ${process.version}, ${String(machine.cpus)} × ${String(machine.cpuModel)}, ${String(machine.date)}`,
@@ -160,14 +161,14 @@ async function main(): Promise<void> {
     '',
     roundTables(rounds),
     '',
-    `total ${fixed(totalS, 1)} s`,
+    `total ${fixed(totalS, 1)} s; 1-min load average ${String(machine.loadAverage1m)} before, ${loadAfter} after (the machine is shared: compare rows of one run, not runs)`,
   ];
   process.stdout.write(out.join('\n') + '\n');
 
   await mkdir(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
   const doc = {
     schema: 'optfleet-bench-foundation/1',
-    machine,
+    machine: { ...machine, loadAverage1mAfter: loadAfter },
     totalSeconds: Number(totalS.toFixed(2)),
     kernels: { rows: KERNEL_ROWS, cols: KERNEL_COLS, a9aPath: A9A_PATH, ...kernels },
     rounds: { ...ROUNDS, configs: rounds },

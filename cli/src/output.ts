@@ -18,7 +18,11 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
     return {
       progress: (p) => line({ event: 'progress', job: jobName, ...p }),
       state: (s) => line({ event: 'state', job: jobName, state: s }),
-      done: (doc) => line({ event: 'done', job: jobName, status: doc.status, error: doc.error, final: doc.final === undefined ? undefined : { ...doc.final, x: undefined } }),
+      done: (doc) => {
+        line({ event: 'done', job: jobName, status: doc.status, error: doc.error, final: doc.final === undefined ? undefined : { ...doc.final, x: undefined } });
+        // Errors also go to stderr, so a failing run always says why where people look.
+        if (doc.status !== 'SUCCEEDED') summary(doc);
+      },
     };
   }
   if (mode === 'tty') {
