@@ -34,6 +34,13 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
     });
   }
 
+  it('lbfgs near float64 noise takes approximate-Wolfe steps instead of stalling (few rounds to 1e-12)', async () => {
+    const cluster = new TinyCluster(p);
+    const out = await runJob('j', spec({ name: 'lbfgs' }, { gradNorm: 1e-12, maxRounds: 500 }), cluster, 1);
+    expect(out.final.gradNorm).toBeLessThanOrEqual(1e-12);
+    expect(out.final.rounds).toBeLessThan(60);
+  });
+
   it('sgd with decaying steps gets close, and counts evaluation rounds apart', async () => {
     const out = await runJob('j', spec({ name: 'sgd', batchSize: 20, decaySteps: 100, evalEvery: 500 }, { maxRounds: 3000 }), new TinyCluster(p), 1);
     // SGD only reaches a noise ball: a loose bound suits a baseline.

@@ -1,8 +1,8 @@
 /**
  * L-BFGS on full-batch distributed gradients (what Spark MLlib / scipy users know): one round and
  * n oracle calls per function-and-gradient evaluation. Two-loop recursion with H₀ = sᵀy/yᵀy,
- * backtracking Armijo line search (step 1, first step 1/‖g‖; quadratic interpolation clamped to
- * [0.1α, 0.5α]); pairs with sᵀy ≤ 1e-12·‖s‖‖y‖ are skipped so H stays positive definite.
+ * backtracking line search (step 1, first step 1/‖g‖; quadratic interpolation clamped to
+ * [0.1α, 0.5α]) accepting Armijo or, at float64 noise level, approximate-Wolfe steps; pairs with sᵀy ≤ 1e-12·‖s‖‖y‖ are skipped so H stays positive definite.
  * Every accepted point is an exact observation of f and ‖∇f‖.
  */
 import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
@@ -107,7 +107,7 @@ export class LbfgsDriver implements Driver {
       return obs;
     }
     const { objective: ft, grad: gt } = fullObjective(this.p, this.trial, sum);
-    if (ft <= this.f + this.params.c1 * this.alpha * this.slope) {
+    if (this.accept(ft, gt)) {
       const s = new Float64Array(this.x.length);
       const y = new Float64Array(this.x.length);
       for (let j = 0; j < s.length; j++) {
@@ -148,6 +148,19 @@ export class LbfgsDriver implements Driver {
     }
     this.setTrial();
     return null;
+  }
+
+  /**
+   * Armijo, or — once f differences reach float64 noise — the approximate Wolfe conditions of
+   * Hager & Zhang (2005): f(x+αd) ≤ f(x) + ε|f| and σφ'(0) ≤ φ'(α) ≤ (2δ−1)φ'(0), δ = 0.1, σ = 0.9.
+   * Without the second test, Armijo near the optimum compares values that differ only in their
+   * last bits and the search either accepts non-steps or fails forever.
+   */
+  private accept(ft: number, gt: Float64Array): boolean {
+    if (ft <= this.f + this.params.c1 * this.alpha * this.slope) return true;
+    if (!(ft <= this.f + 1e-12 * Math.abs(this.f))) return false;
+    const slopeT = dot(gt, this.dir);
+    return slopeT >= 0.9 * this.slope && slopeT <= -0.8 * this.slope;
   }
 
   private stall(reason: string): void {
