@@ -55,7 +55,17 @@ let sink = 0;
 function summarise(name: string, shape: string, bytes: number, samples: number[], note: string): KernelResult {
   const b = best(samples);
   const m = median(samples);
-  return { name, shape, bytes, passes: samples.length, bestMs: b, medianMs: m, gbPerSec: gbPerSec(bytes, b), medianGbPerSec: gbPerSec(bytes, m), note };
+  return {
+    name,
+    shape,
+    bytes,
+    passes: samples.length,
+    bestMs: b,
+    medianMs: m,
+    gbPerSec: gbPerSec(bytes, b),
+    medianGbPerSec: gbPerSec(bytes, m),
+    note,
+  };
 }
 
 /** A plain single-accumulator read-only loop (deliberately not unrolled). */
@@ -121,10 +131,24 @@ export async function runKernels(o: KernelOptions, log: (s: string) => void): Pr
 
   // Memory-bandwidth reference: native copy of an equally large array.
   const dst = new Float64Array(x.length);
-  cases.push({ name: 'copy (Float64Array.set)', shape, bytes, perRound: 1, note: 'native memcpy; moves 2× bytes (read+write)', pass: () => dst.set(x) });
+  cases.push({
+    name: 'copy (Float64Array.set)',
+    shape,
+    bytes,
+    perRound: 1,
+    note: 'native memcpy; moves 2× bytes (read+write)',
+    pass: () => dst.set(x),
+  });
 
   // Plain JS read-only streaming.
-  cases.push({ name: 'sum loop (plain JS)', shape, bytes, perRound: 1, note: 'one add per element, no stores', pass: () => (sink += sumLoop(x)) });
+  cases.push({
+    name: 'sum loop (plain JS)',
+    shape,
+    bytes,
+    perRound: 1,
+    note: 'one add per element, no stores',
+    pass: () => (sink += sumLoop(x)),
+  });
 
   // The fused kernel, dense path.
   const w = benchPoint(o.cols);
@@ -144,7 +168,9 @@ export async function runKernels(o: KernelOptions, log: (s: string) => void): Pr
 
   // The fused kernel, CSR path on a9a.
   let a9aParseMs: number | undefined;
-  const a9a = existsSync(o.a9aPath) ? await loadA9a(o.a9aPath, log).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))) : undefined;
+  const a9a = existsSync(o.a9aPath)
+    ? await loadA9a(o.a9aPath, log).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
+    : undefined;
   if (a9a === undefined) skipped.push(`CSR a9a: ${o.a9aPath} not found`);
   else if (a9a instanceof Error) skipped.push(`CSR a9a: ${a9a.message}`);
   else {

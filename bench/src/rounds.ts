@@ -149,7 +149,14 @@ async function measure(cluster: ShardedCluster, spec: JobSpec, o: RoundsOptions)
   return {
     openMs,
     empty: { rounds: emptyMs.length, medianUs: median(emptyMs) * 1000, p90Us: quantile(emptyMs, 0.9) * 1000, wireBytes: emptyWire },
-    full: { rounds: fullMs.length, medianMs: med, bestMs: Math.min(...fullMs), matrixBytes, gbPerSec: gbPerSec(matrixBytes, med), wireBytes: fullWire },
+    full: {
+      rounds: fullMs.length,
+      medianMs: med,
+      bestMs: Math.min(...fullMs),
+      matrixBytes,
+      gbPerSec: gbPerSec(matrixBytes, med),
+      wireBytes: fullWire,
+    },
     deterministic: sums.every((s) => bitIdentical(s, sum)),
     sum,
   };
@@ -165,7 +172,12 @@ async function inProcess(spec: JobSpec, o: RoundsOptions): Promise<Measured> {
 }
 
 async function grpc(spec: JobSpec, o: RoundsOptions, workers: number, threads: number): Promise<Measured & { startMs: number }> {
-  const coordinator: CoordinatorHandle = await startCoordinator({ listen: '127.0.0.1:0', minWorkers: workers, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 10_000 });
+  const coordinator: CoordinatorHandle = await startCoordinator({
+    listen: '127.0.0.1:0',
+    minWorkers: workers,
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 10_000,
+  });
   const children: ChildProcess[] = [];
   let cluster: ShardedCluster | undefined;
   try {
@@ -175,7 +187,18 @@ async function grpc(spec: JobSpec, o: RoundsOptions, workers: number, threads: n
       for (let i = 0; i < workers; i++) {
         const child = spawn(
           process.execPath,
-          [main, 'worker', '--coordinator', coordinator.server.address, '--exit-on-disconnect', '--quiet', '--threads', String(threads), '--name', `bench-${i}`],
+          [
+            main,
+            'worker',
+            '--coordinator',
+            coordinator.server.address,
+            '--exit-on-disconnect',
+            '--quiet',
+            '--threads',
+            String(threads),
+            '--name',
+            `bench-${i}`,
+          ],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         );
         let stderr = '';

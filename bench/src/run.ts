@@ -88,7 +88,8 @@ function kernelTable(k: KernelSection): string {
 }
 
 function roundTables(r: readonly RoundConfigResult[]): string {
-  const who = (c: RoundConfigResult): string => (c.transport === 'inprocess' ? '1 host, calling thread' : `${c.workers} proc × ${c.threadsPerWorker} thr`);
+  const who = (c: RoundConfigResult): string =>
+    c.transport === 'inprocess' ? '1 host, calling thread' : `${c.workers} proc × ${c.threadsPerWorker} thr`;
   const empty = renderTable(
     `(b1) Empty round — loss-grad on 1 row per shard (${ROUNDS.shards} shards), ${ROUNDS.emptyRounds} rounds after ${ROUNDS.emptyWarmup} warm-up`,
     [

@@ -19,7 +19,11 @@ export function renderTable(title: string, columns: readonly Column[], rows: rea
     const gap = ' '.repeat(Math.max(0, widths[j]! - [...s].length));
     return align[j] === 'right' ? gap + s : s + gap;
   };
-  const line = (cells: readonly string[]): string => columns.map((_, j) => pad(cells[j] ?? '', j)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    columns
+      .map((_, j) => pad(cells[j] ?? '', j))
+      .join('  ')
+      .trimEnd();
   const out = [title, line(columns.map((c) => c.header)), widths.map((w) => '─'.repeat(w)).join('  ')];
   for (const r of rows) out.push(line(r));
   return out.join('\n');

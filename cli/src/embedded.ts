@@ -60,7 +60,12 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
     return runWith(jobs, o);
   }
 
-  const coordinator = await startCoordinator({ listen: '127.0.0.1:0', minWorkers: o.workers, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 10_000 });
+  const coordinator = await startCoordinator({
+    listen: '127.0.0.1:0',
+    minWorkers: o.workers,
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 10_000,
+  });
   const children: ChildProcess[] = [];
   try {
     const cores = (await import('node:os')).availableParallelism();
@@ -69,14 +74,30 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
       for (let i = 0; i < o.workers; i++) {
         const child = spawn(
           process.execPath,
-          [CLI_MAIN, 'worker', '--coordinator', coordinator.server.address, '--threads', String(threads), '--name', `embedded-${i}`, '--exit-on-disconnect', '--quiet'],
+          [
+            CLI_MAIN,
+            'worker',
+            '--coordinator',
+            coordinator.server.address,
+            '--threads',
+            String(threads),
+            '--name',
+            `embedded-${i}`,
+            '--exit-on-disconnect',
+            '--quiet',
+          ],
           { stdio: ['ignore', 'ignore', o.workerStderr ?? 'inherit'] },
         );
         children.push(child);
         liveChildren.add(child);
         child.on('exit', (code, sig) => {
           liveChildren.delete(child);
-          reject(new OptfleetError(ERROR_CODES.WORKER_LOST, `worker process embedded-${i} (pid ${child.pid}) exited with ${sig ?? `code ${code}`} before registering`));
+          reject(
+            new OptfleetError(
+              ERROR_CODES.WORKER_LOST,
+              `worker process embedded-${i} (pid ${child.pid}) exited with ${sig ?? `code ${code}`} before registering`,
+            ),
+          );
         });
       }
     });
@@ -87,7 +108,10 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
       await Promise.race([coordinator.registry.waitFor(o.workers, ac.signal), exited]);
     } catch (e) {
       if (ac.signal.aborted) {
-        throw new OptfleetError(ERROR_CODES.DEADLINE_EXCEEDED, `${o.workers} worker processes did not register within ${o.startTimeoutMs ?? 30_000} ms`);
+        throw new OptfleetError(
+          ERROR_CODES.DEADLINE_EXCEEDED,
+          `${o.workers} worker processes did not register within ${o.startTimeoutMs ?? 30_000} ms`,
+        );
       }
       throw e;
     } finally {

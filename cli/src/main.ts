@@ -31,14 +31,16 @@ const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 function intFlag(name: string, min: number, max: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
     return n;
   };
 }
 
 function hostPort(name: string) {
   return (v: string): string => {
-    if (!/^[^\s:]+:\d{1,5}$/.test(v) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(v)) throw new InvalidArgumentError(`${name} must be host:port, got "${v}"`);
+    if (!/^[^\s:]+:\d{1,5}$/.test(v) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(v))
+      throw new InvalidArgumentError(`${name} must be host:port, got "${v}"`);
     const port = Number(v.slice(v.lastIndexOf(':') + 1));
     if (port > 65535) throw new InvalidArgumentError(`${name}: port ${port} is over 65535`);
     return v;
@@ -89,43 +91,50 @@ program
   .description('run a job spec on an embedded cluster (coordinator + local workers, no services)')
   .argument('<spec>', 'job spec file (YAML or JSON)')
   .option('--workers <n>', 'worker processes (grpc) or in-process hosts', intFlag('--workers', 1, 64), 2)
-  .option('--transport <t>', 'inprocess | grpc', (v) => {
-    if (v !== 'inprocess' && v !== 'grpc') throw new InvalidArgumentError(`--transport must be inprocess or grpc, got "${v}"`);
-    return v;
-  }, 'grpc')
+  .option(
+    '--transport <t>',
+    'inprocess | grpc',
+    (v) => {
+      if (v !== 'inprocess' && v !== 'grpc') throw new InvalidArgumentError(`--transport must be inprocess or grpc, got "${v}"`);
+      return v;
+    },
+    'grpc',
+  )
   .option('--threads <n>', 'pool threads per worker process (default: cores / workers)', intFlag('--threads', 1, 1024))
   .option('--out <file>', 'write the result document (JSON) here')
   .option('--json', 'print one JSON object per event instead of a progress bar', false)
-  .action(async (specPath: string, opts: { workers: number; transport: 'inprocess' | 'grpc'; threads?: number; out?: string; json: boolean }) => {
-    const spec = await loadSpec(specPath).catch(fail);
-    const sink = makeSink(opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain', spec.name);
-    const ac = new AbortController();
-    let interrupted = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (interrupted) {
-        killChildren('SIGKILL');
-        process.exit(EXIT.interrupted);
-      }
-      interrupted = true;
-      process.stderr.write(`optfleet: ${sig}: cancelling the job and stopping workers\n`);
-      ac.abort();
-      killChildren('SIGTERM');
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const doc = await runEmbedded({
-      spec,
-      workers: opts.workers,
-      transport: opts.transport,
-      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
-      signal: ac.signal,
-      onProgress: (p) => sink.progress(p),
-      onState: (s) => sink.state(s),
-    }).catch(fail);
-    sink.done(doc);
-    if (opts.out !== undefined) await writeFile(opts.out, JSON.stringify(doc, null, 2) + '\n');
-    process.exit(interrupted ? EXIT.interrupted : exitCodeFor(doc));
-  });
+  .action(
+    async (specPath: string, opts: { workers: number; transport: 'inprocess' | 'grpc'; threads?: number; out?: string; json: boolean }) => {
+      const spec = await loadSpec(specPath).catch(fail);
+      const sink = makeSink(opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain', spec.name);
+      const ac = new AbortController();
+      let interrupted = false;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        if (interrupted) {
+          killChildren('SIGKILL');
+          process.exit(EXIT.interrupted);
+        }
+        interrupted = true;
+        process.stderr.write(`optfleet: ${sig}: cancelling the job and stopping workers\n`);
+        ac.abort();
+        killChildren('SIGTERM');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const doc = await runEmbedded({
+        spec,
+        workers: opts.workers,
+        transport: opts.transport,
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        signal: ac.signal,
+        onProgress: (p) => sink.progress(p),
+        onState: (s) => sink.state(s),
+      }).catch(fail);
+      sink.done(doc);
+      if (opts.out !== undefined) await writeFile(opts.out, JSON.stringify(doc, null, 2) + '\n');
+      process.exit(interrupted ? EXIT.interrupted : exitCodeFor(doc));
+    },
+  );
 
 program
   .command('coordinator')
@@ -156,28 +165,37 @@ program
   .option('--exit-on-disconnect', 'exit when the coordinator goes away instead of reconnecting', false)
   .option('--protocol-version <v>', 'protocol version to announce (testing only)', intFlag('--protocol-version', 0, 1000000))
   .option('--quiet', 'log warnings and errors only', false)
-  .action(async (opts: { coordinator: string; threads?: number; name?: string; exitOnDisconnect: boolean; protocolVersion?: number; quiet: boolean }) => {
-    const log = pino({ name: 'optfleet-worker', level: opts.quiet ? 'warn' : 'info' }, pino.destination(2));
-    const w = startWorker({
-      coordinator: opts.coordinator,
-      exitOnDisconnect: opts.exitOnDisconnect,
-      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
-      ...(opts.name === undefined ? {} : { name: opts.name }),
-      ...(opts.protocolVersion === undefined ? {} : { protocolVersion: opts.protocolVersion }),
-      log: (m) => log.info(m),
-    });
-    const stop = (): void => void w.stop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const end = await w.done;
-    if (end.reason === 'rejected') {
-      log.error(end.message);
-      process.stderr.write(`optfleet worker: rejected by the coordinator: ${end.message}\n`);
-      process.exit(EXIT.usage);
-    }
-    log.info(end.message);
-    process.exit(end.reason === 'closed' ? EXIT.ok : opts.exitOnDisconnect ? EXIT.ok : EXIT.failed);
-  });
+  .action(
+    async (opts: {
+      coordinator: string;
+      threads?: number;
+      name?: string;
+      exitOnDisconnect: boolean;
+      protocolVersion?: number;
+      quiet: boolean;
+    }) => {
+      const log = pino({ name: 'optfleet-worker', level: opts.quiet ? 'warn' : 'info' }, pino.destination(2));
+      const w = startWorker({
+        coordinator: opts.coordinator,
+        exitOnDisconnect: opts.exitOnDisconnect,
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        ...(opts.name === undefined ? {} : { name: opts.name }),
+        ...(opts.protocolVersion === undefined ? {} : { protocolVersion: opts.protocolVersion }),
+        log: (m) => log.info(m),
+      });
+      const stop = (): void => void w.stop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const end = await w.done;
+      if (end.reason === 'rejected') {
+        log.error(end.message);
+        process.stderr.write(`optfleet worker: rejected by the coordinator: ${end.message}\n`);
+        process.exit(EXIT.usage);
+      }
+      log.info(end.message);
+      process.exit(end.reason === 'closed' ? EXIT.ok : opts.exitOnDisconnect ? EXIT.ok : EXIT.failed);
+    },
+  );
 
 program
   .command('submit')
@@ -193,11 +211,15 @@ program
     try {
       text = await readFile(specPath, 'utf8');
     } catch (e) {
-      fail(new OptfleetError(ERROR_CODES.NOT_FOUND, `spec file ${specPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`));
+      fail(
+        new OptfleetError(ERROR_CODES.NOT_FOUND, `spec file ${specPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`),
+      );
     }
     parseJobSpec(text, specPath);
     const client = jobClient(opts.coordinator);
-    const res = await call<SubmitJobRequest, SubmitJobResponse>(client.submitJob.bind(client), { spec: text, jobId: opts.id ?? '' }).catch(fail);
+    const res = await call<SubmitJobRequest, SubmitJobResponse>(client.submitJob.bind(client), { spec: text, jobId: opts.id ?? '' }).catch(
+      fail,
+    );
     const id = res.job?.id ?? '';
     process.stdout.write(opts.json ? JSON.stringify({ event: 'submitted', id }) + '\n' : `${id}\n`);
     if (opts.watch) await watch(opts.coordinator, id, opts.json, opts.out);
@@ -216,7 +238,9 @@ async function watch(address: string, id: string, json: boolean, out?: string): 
       if (json) process.stdout.write(JSON.stringify({ event: 'progress', id, state: last, ...ev.progress }) + '\n');
       else if (ev.progress !== undefined) {
         const p = ev.progress;
-        process.stdout.write(`${last} round ${p.round} f ${p.objective} ‖∇f‖ ${p.gradNorm.toExponential(3)} oracle calls ${p.oracleCalls}\n`);
+        process.stdout.write(
+          `${last} round ${p.round} f ${p.objective} ‖∇f‖ ${p.gradNorm.toExponential(3)} oracle calls ${p.oracleCalls}\n`,
+        );
       }
       if (ev.job !== undefined) {
         resultJson = ev.job.resultJson;

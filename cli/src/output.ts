@@ -19,7 +19,13 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
       progress: (p) => line({ event: 'progress', job: jobName, ...p }),
       state: (s) => line({ event: 'state', job: jobName, state: s }),
       done: (doc) => {
-        line({ event: 'done', job: jobName, status: doc.status, error: doc.error, final: doc.final === undefined ? undefined : { ...doc.final, x: undefined } });
+        line({
+          event: 'done',
+          job: jobName,
+          status: doc.status,
+          error: doc.error,
+          final: doc.final === undefined ? undefined : { ...doc.final, x: undefined },
+        });
         // Errors also go to stderr, so a failing run always says why where people look.
         if (doc.status !== 'SUCCEEDED') summary(doc);
       },
@@ -27,14 +33,23 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
   }
   if (mode === 'tty') {
     const bar = new cliProgress.SingleBar(
-      { format: `${jobName} [{bar}] {percentage}% | round {round} | f {objective} | ‖∇f‖ {gradNorm} | {rate} rounds/s | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 20 },
+      {
+        format: `${jobName} [{bar}] {percentage}% | round {round} | f {objective} | ‖∇f‖ {gradNorm} | {rate} rounds/s | ETA {eta_formatted}`,
+        hideCursor: true,
+        etaBuffer: 20,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
     let t0 = 0;
     return {
       progress: (p) => {
-        const payload = { round: p.round, objective: fmt(p.objective), gradNorm: p.gradNorm.toExponential(3), rate: p.seconds > 0 ? Math.round(p.round / p.seconds) : 0 };
+        const payload = {
+          round: p.round,
+          objective: fmt(p.objective),
+          gradNorm: p.gradNorm.toExponential(3),
+          rate: p.seconds > 0 ? Math.round(p.round / p.seconds) : 0,
+        };
         if (!started) {
           bar.start(1000, 0, payload);
           started = true;

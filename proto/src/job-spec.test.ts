@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseJobSpec, validateJobSpec } from './job-spec.js';
-import { OptfleetError } from './errors.js';
+import { type OptfleetError } from './errors.js';
 
 const good = {
   name: 'ok',
@@ -28,7 +28,10 @@ describe('job spec', () => {
 
   it('parses YAML and JSON', () => {
     expect(parseJobSpec(JSON.stringify(good)).name).toBe('ok');
-    expect(parseJobSpec('name: y\nproblem: {kind: least-squares, data: {source: synthetic, n: 3, d: 2}}\nalgorithm: {name: lbfgs}\n').algorithm.name).toBe('lbfgs');
+    expect(
+      parseJobSpec('name: y\nproblem: {kind: least-squares, data: {source: synthetic, n: 3, d: 2}}\nalgorithm: {name: lbfgs}\n').algorithm
+        .name,
+    ).toBe('lbfgs');
   });
 
   it('rejects unknown fields by path', () => {
@@ -44,12 +47,22 @@ describe('job spec', () => {
   });
 
   it('rejects zero, negative and absurd sizes with the limit', () => {
-    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 0, d: 5 } } }).message).toMatch(/spec\.problem\.data\.n: must be ≥ 1/);
-    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 10, d: -3 } } }).message).toMatch(/spec\.problem\.data\.d: must be ≥ 1/);
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 0, d: 5 } } }).message).toMatch(
+      /spec\.problem\.data\.n: must be ≥ 1/,
+    );
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 10, d: -3 } } }).message).toMatch(
+      /spec\.problem\.data\.d: must be ≥ 1/,
+    );
     expect(err({ ...good, shards: 1e9 }).message).toMatch(/spec\.shards: must be ≤ 4096 \(documented limit\)/);
-    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 1e12, d: 5 } } }).message).toMatch(/spec\.problem\.data\.n: must be ≤ 100000000/);
-    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 1e8, d: 1e6 } } }).message).toMatch(/n·d = .* is over the limit of 2000000000 dense elements/);
-    expect(err({ ...good, algorithm: { name: 'svrg', batchSize: 1000 } }).message).toMatch(/spec\.algorithm\.batchSize: 1000 is over n = 100/);
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 1e12, d: 5 } } }).message).toMatch(
+      /spec\.problem\.data\.n: must be ≤ 100000000/,
+    );
+    expect(err({ ...good, problem: { ...good.problem, data: { source: 'synthetic', n: 1e8, d: 1e6 } } }).message).toMatch(
+      /n·d = .* is over the limit of 2000000000 dense elements/,
+    );
+    expect(err({ ...good, algorithm: { name: 'svrg', batchSize: 1000 } }).message).toMatch(
+      /spec\.algorithm\.batchSize: 1000 is over n = 100/,
+    );
     expect(err({ ...good, stop: { maxRounds: 0 } }).message).toMatch(/spec\.stop\.maxRounds: must be ≥ 1/);
   });
 

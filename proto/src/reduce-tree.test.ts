@@ -43,7 +43,10 @@ describe('reduction tree', () => {
 
   it('lists maximal owned subtrees', () => {
     expect(ownedNodes(8, new Set([0, 1, 2, 3]))).toEqual([[0, 4]]);
-    expect(ownedNodes(8, new Set([2, 3, 4]))).toEqual([[2, 4], [4, 5]]);
+    expect(ownedNodes(8, new Set([2, 3, 4]))).toEqual([
+      [2, 4],
+      [4, 5],
+    ]);
     expect(ownedNodes(3, new Set([0, 1, 2]))).toEqual([[0, 3]]);
   });
 });

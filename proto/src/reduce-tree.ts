@@ -82,5 +82,10 @@ export function preReduce(shardCount: number, owned: ReadonlySet<number>, result
 export function combineNodes(shardCount: number, nodes: readonly TreeNodeValue[]): Float64Array | undefined {
   const byKey = new Map<string, Float64Array>();
   for (const n of nodes) byKey.set(`${n.lo}:${n.hi}`, n.value);
-  return reduceNode(0, shardCount, () => undefined, (lo, hi) => byKey.get(`${lo}:${hi}`));
+  return reduceNode(
+    0,
+    shardCount,
+    () => undefined,
+    (lo, hi) => byKey.get(`${lo}:${hi}`),
+  );
 }

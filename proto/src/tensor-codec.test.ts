@@ -34,7 +34,9 @@ describe('tensor codec', () => {
   it('rejects a truncated tensor naming the field and both sizes', () => {
     const t = f64Tensor(new Float64Array(10));
     const bad = { ...t, data: t.data.subarray(0, 79) };
-    expect(() => decodeF64(bad, 'round.points[0]')).toThrowError(/round\.points\[0\]\.data: truncated tensor, 79 bytes where shape \[10\] of float64 needs 80/);
+    expect(() => decodeF64(bad, 'round.points[0]')).toThrowError(
+      /round\.points\[0\]\.data: truncated tensor, 79 bytes where shape \[10\] of float64 needs 80/,
+    );
   });
 
   it('rejects an oversized tensor (more bytes than the shape) and one over the element limit', () => {

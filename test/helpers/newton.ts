@@ -20,7 +20,12 @@ export function rowsOf(data: ParsedDataFile | ShardData): RowSource {
     const idx = Array.from({ length: d }, (_, j) => j);
     return { n: m.rows, d, y: data.y, row: (i) => ({ idx, val: m.x.subarray(i * d, (i + 1) * d) }) };
   }
-  return { n: m.rows, d, y: data.y, row: (i) => ({ idx: m.indices.subarray(m.indptr[i]!, m.indptr[i + 1]!), val: m.values.subarray(m.indptr[i]!, m.indptr[i + 1]!) }) };
+  return {
+    n: m.rows,
+    d,
+    y: data.y,
+    row: (i) => ({ idx: m.indices.subarray(m.indptr[i]!, m.indptr[i + 1]!), val: m.values.subarray(m.indptr[i]!, m.indptr[i + 1]!) }),
+  };
 }
 
 export function logisticObjective(src: RowSource, l2: number, w: ArrayLike<number>): number {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type CoordinatorHandle } from '@optfleet/coordinator';
 import {
   ConnectRequest,
-  ConnectResponse,
+  type ConnectResponse,
   JobServiceClient,
   PROTOCOL_VERSION,
   WorkerChannelServiceClient,
@@ -36,9 +36,17 @@ describe('bad input', () => {
   const specCases: Array<[string, unknown, RegExp]> = [
     ['unknown field', { ...base, algoritm: { name: 'svrg' } }, /spec\.algoritm: unknown field/],
     ['wrong type', { ...base, seed: 'seven' }, /spec\.seed: expected number, got string "seven"/],
-    ['negative size', { ...base, problem: { ...base.problem, data: { source: 'synthetic', n: -5, d: 4 } } }, /spec\.problem\.data\.n: must be ≥ 1/],
+    [
+      'negative size',
+      { ...base, problem: { ...base.problem, data: { source: 'synthetic', n: -5, d: 4 } } },
+      /spec\.problem\.data\.n: must be ≥ 1/,
+    ],
     ['zero size', { ...base, shards: 0 }, /spec\.shards: must be ≥ 1/],
-    ['absurd size', { ...base, problem: { ...base.problem, data: { source: 'synthetic', n: 100, d: 1e12 } } }, /spec\.problem\.data\.d: must be ≤ 10000000 \(documented limit\)/],
+    [
+      'absurd size',
+      { ...base, problem: { ...base.problem, data: { source: 'synthetic', n: 100, d: 1e12 } } },
+      /spec\.problem\.data\.d: must be ≤ 10000000 \(documented limit\)/,
+    ],
     ['NaN', '{"name":"x","seed":NaN}', /not valid YAML\/JSON|spec\.seed/],
   ];
 
@@ -76,7 +84,10 @@ describe('bad input', () => {
       it(`${label} (${transport}) → exit 2 naming file:line, before any round`, async () => {
         const file = join(tmp.dir, 'bad.libsvm');
         await writeSpec(tmp.dir, 'bad.libsvm', text);
-        const p = await writeSpec(tmp.dir, 'file.json', { ...base, problem: { ...base.problem, data: { source: 'file', format: 'libsvm', path: file } } });
+        const p = await writeSpec(tmp.dir, 'file.json', {
+          ...base,
+          problem: { ...base.problem, data: { source: 'file', format: 'libsvm', path: file } },
+        });
         const r = await runCli(['run', p, '--transport', transport, '--workers', '1', '--json']);
         expect(r.code).toBe(2);
         expect(r.stderr).toMatch(message);
@@ -86,7 +97,10 @@ describe('bad input', () => {
   }
 
   it('missing data file → exit 2 naming the path', async () => {
-    const p = await writeSpec(tmp.dir, 'missing.json', { ...base, problem: { ...base.problem, data: { source: 'file', format: 'libsvm', path: '/nonexistent/data.libsvm' } } });
+    const p = await writeSpec(tmp.dir, 'missing.json', {
+      ...base,
+      problem: { ...base.problem, data: { source: 'file', format: 'libsvm', path: '/nonexistent/data.libsvm' } },
+    });
     const r = await runCli(['run', p, '--workers', '1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/NOT_FOUND.*\/nonexistent\/data\.libsvm/);
@@ -95,7 +109,10 @@ describe('bad input', () => {
   it('dimension mismatch (a feature index over problem.data.features) → exit 2 naming the limit', async () => {
     const file = join(tmp.dir, 'wide.libsvm');
     await writeSpec(tmp.dir, 'wide.libsvm', '+1 1:1 2:1\n-1 7:1\n');
-    const p = await writeSpec(tmp.dir, 'wide.json', { ...base, problem: { ...base.problem, data: { source: 'file', format: 'libsvm', path: file, features: 3 } } });
+    const p = await writeSpec(tmp.dir, 'wide.json', {
+      ...base,
+      problem: { ...base.problem, data: { source: 'file', format: 'libsvm', path: file, features: 3 } },
+    });
     const r = await runCli(['run', p, '--transport', 'inprocess']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/wide\.libsvm:2: .*7.*3/);
@@ -119,9 +136,18 @@ describe('bad input', () => {
     });
 
     it('a worker speaking another protocol version is rejected and exits 2 with both versions named', async () => {
-      const r = await runCli(['worker', '--coordinator', coord.server.address, '--protocol-version', String(PROTOCOL_VERSION + 1), '--exit-on-disconnect']);
+      const r = await runCli([
+        'worker',
+        '--coordinator',
+        coord.server.address,
+        '--protocol-version',
+        String(PROTOCOL_VERSION + 1),
+        '--exit-on-disconnect',
+      ]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`worker protocol version ${PROTOCOL_VERSION + 1} is not supported: this coordinator speaks protocol version ${PROTOCOL_VERSION}`);
+      expect(r.stderr).toContain(
+        `worker protocol version ${PROTOCOL_VERSION + 1} is not supported: this coordinator speaks protocol version ${PROTOCOL_VERSION}`,
+      );
       expect(coord.registry.live()).toHaveLength(0);
     });
 
@@ -131,17 +157,32 @@ describe('bad input', () => {
         const client = new WorkerChannelServiceClient(coord.server.address, grpc.credentials.createInsecure());
         const stream = client.connect();
         stream.on('error', () => undefined);
-        stream.write(ConnectRequest.fromPartial({ body: { $case: 'register', value: { protocolVersion: PROTOCOL_VERSION, name: `fake-${kind}`, threads: 1, backend: 'cpu' } } }));
+        stream.write(
+          ConnectRequest.fromPartial({
+            body: { $case: 'register', value: { protocolVersion: PROTOCOL_VERSION, name: `fake-${kind}`, threads: 1, backend: 'cpu' } },
+          }),
+        );
         stream.on('data', (m: ConnectResponse) => {
           if (m.body?.$case !== 'task') return;
           const task = m.body.value;
           let result: TaskResultMessage;
           if (task.kind?.$case === 'open') {
-            result = { taskId: task.taskId, outcome: { $case: 'open', value: { shards: task.kind.value.shards.map((shard) => ({ shard, rows: 50, cols: 4, nnz: 200, maxRowNormSq: 1, bytes: 1 })) } } };
+            result = {
+              taskId: task.taskId,
+              outcome: {
+                $case: 'open',
+                value: {
+                  shards: task.kind.value.shards.map((shard) => ({ shard, rows: 50, cols: 4, nnz: 200, maxRowNormSq: 1, bytes: 1 })),
+                },
+              },
+            };
           } else if (task.kind?.$case === 'round') {
             const good = f64Tensor(new Float64Array(6));
             const data = kind === 'truncated' ? good.data.subarray(0, 40) : new Uint8Array(56);
-            result = { taskId: task.taskId, outcome: { $case: 'round', value: { partials: [{ lo: 0, hi: 2, value: { ...good, data } }] } } };
+            result = {
+              taskId: task.taskId,
+              outcome: { $case: 'round', value: { partials: [{ lo: 0, hi: 2, value: { ...good, data } }] } },
+            };
           } else {
             result = { taskId: task.taskId, outcome: { $case: 'closed', value: {} } };
           }
@@ -155,7 +196,11 @@ describe('bad input', () => {
         await waitUntil(() => coord.registry.live().length === 0, 5000, 'fake worker to leave');
         expect(doc.status).toBe('FAILED');
         expect(doc.error?.code).toBe('INVALID_ARGUMENT');
-        expect(doc.error?.message).toMatch(new RegExp(`fake-${kind}.*result\\.partials\\[0\\]\\.value\\.data: ${kind} tensor, ${kind === 'truncated' ? 40 : 56} bytes where shape \\[6\\] of float64 needs 48`));
+        expect(doc.error?.message).toMatch(
+          new RegExp(
+            `fake-${kind}.*result\\.partials\\[0\\]\\.value\\.data: ${kind} tensor, ${kind === 'truncated' ? 40 : 56} bytes where shape \\[6\\] of float64 needs 48`,
+          ),
+        );
       });
     }
 
@@ -167,19 +212,56 @@ describe('bad input', () => {
         connect: (call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) => {
           call.on('data', (m: ConnectRequest) => {
             if (m.body?.$case === 'register') {
-              call.write({ body: { $case: 'registered', value: { workerId: 'w-fake', heartbeatIntervalMs: 1000, protocolVersion: PROTOCOL_VERSION } } });
+              call.write({
+                body: { $case: 'registered', value: { workerId: 'w-fake', heartbeatIntervalMs: 1000, protocolVersion: PROTOCOL_VERSION } },
+              });
               const spec = JSON.stringify(parseJobSpec(JSON.stringify(base)));
-              call.write({ body: { $case: 'task', value: { taskId: 1, jobId: 'j', kind: { $case: 'open', value: { jobSpecJson: spec, shards: [0], shardCount: 1 } } } } });
+              call.write({
+                body: {
+                  $case: 'task',
+                  value: { taskId: 1, jobId: 'j', kind: { $case: 'open', value: { jobSpecJson: spec, shards: [0], shardCount: 1 } } },
+                },
+              });
             } else if (m.body?.$case === 'result') {
               results.push(m.body.value);
               if (m.body.value.taskId === 1) {
                 const t = f64Tensor(new Float64Array(4));
                 call.write({
-                  body: { $case: 'task', value: { taskId: 2, jobId: 'j', kind: { $case: 'round', value: { round: 1, op: 'loss-grad', points: [{ ...t, data: t.data.subarray(0, 31) }], shards: [{ shard: 0, indices: undefined }] } } } },
+                  body: {
+                    $case: 'task',
+                    value: {
+                      taskId: 2,
+                      jobId: 'j',
+                      kind: {
+                        $case: 'round',
+                        value: {
+                          round: 1,
+                          op: 'loss-grad',
+                          points: [{ ...t, data: t.data.subarray(0, 31) }],
+                          shards: [{ shard: 0, indices: undefined }],
+                        },
+                      },
+                    },
+                  },
                 });
               } else if (m.body.value.taskId === 2) {
                 call.write({
-                  body: { $case: 'task', value: { taskId: 3, jobId: 'j', kind: { $case: 'round', value: { round: 2, op: 'loss-grad', points: [f64Tensor(new Float64Array(4))], shards: [{ shard: 0, indices: undefined }] } } } },
+                  body: {
+                    $case: 'task',
+                    value: {
+                      taskId: 3,
+                      jobId: 'j',
+                      kind: {
+                        $case: 'round',
+                        value: {
+                          round: 2,
+                          op: 'loss-grad',
+                          points: [f64Tensor(new Float64Array(4))],
+                          shards: [{ shard: 0, indices: undefined }],
+                        },
+                      },
+                    },
+                  },
                 });
               } else call.end();
             }
@@ -187,8 +269,18 @@ describe('bad input', () => {
           call.on('error', () => undefined);
         },
       });
-      const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-      const { child, done } = startCli(['worker', '--coordinator', `127.0.0.1:${port}`, '--exit-on-disconnect', '--threads', '1', '--quiet']);
+      const port = await new Promise<number>((res, rej) =>
+        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+      );
+      const { child, done } = startCli([
+        'worker',
+        '--coordinator',
+        `127.0.0.1:${port}`,
+        '--exit-on-disconnect',
+        '--threads',
+        '1',
+        '--quiet',
+      ]);
       try {
         await waitUntil(() => results.length >= 3, 30_000, 'three task results');
       } finally {

@@ -23,7 +23,8 @@ describe('JobService over gRPC with a coordinator and worker processes', () => {
     try {
       await waitUntil(() => /listening on (\S+)/.test(out), 20_000, 'the coordinator to listen');
       address = /listening on (\S+)/.exec(out)![1]!;
-      for (let i = 0; i < 2; i++) workers.push(startCli(['worker', '--coordinator', address, '--threads', '1', '--name', `svc-${i}`, '--quiet']));
+      for (let i = 0; i < 2; i++)
+        workers.push(startCli(['worker', '--coordinator', address, '--threads', '1', '--name', `svc-${i}`, '--quiet']));
     } catch (e) {
       coordinator.child.kill('SIGKILL');
       throw e;
@@ -71,14 +72,21 @@ describe('JobService over gRPC with a coordinator and worker processes', () => {
     });
     const sub = await runCli(['submit', spec, '--coordinator', address, '--id', 'job-long']);
     expect(sub.code, sub.stderr).toBe(0);
-    await waitUntil(async () => (await runCli(['list', '--coordinator', address])).stdout.includes('"id":"job-long","name":"svc-long","state":"RUNNING"'), 20_000, 'job-long to run');
+    await waitUntil(
+      async () => (await runCli(['list', '--coordinator', address])).stdout.includes('"id":"job-long","name":"svc-long","state":"RUNNING"'),
+      20_000,
+      'job-long to run',
+    );
     const c = await runCli(['cancel', 'job-long', '--coordinator', address]);
     expect(c.code).toBe(0);
     const w = await runCli(['watch', 'job-long', '--coordinator', address]);
     expect(w.stdout).toMatch(/CANCELLED\n$/);
     expect(w.code).toBe(130);
     const list = await runCli(['list', '--coordinator', address]);
-    const jobs = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; state: string });
+    const jobs = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; state: string });
     expect(jobs.map((j) => [j.id, j.state])).toEqual([
       ['job-ok', 'SUCCEEDED'],
       ['job-long', 'CANCELLED'],

@@ -59,7 +59,12 @@ export class PoolExecutor implements OpExecutor {
 
   /** Pool statistics for metrics (piscina reports milliseconds). */
   stats(): { utilization: number; queueSize: number; threads: number; completed: number } {
-    return { utilization: this.pool.utilization, queueSize: this.pool.queueSize, threads: this.pool.threads.length, completed: this.pool.completed };
+    return {
+      utilization: this.pool.utilization,
+      queueSize: this.pool.queueSize,
+      threads: this.pool.threads.length,
+      completed: this.pool.completed,
+    };
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,11 @@ describe('ShardHost', () => {
     const w = Float64Array.from([0.1, -0.2, 0.3, 0.4]);
     const all = new ShardHost(new DirectExecutor());
     await all.open('j', spec, [0, 1, 2, 3, 4, 5], 6);
-    const whole = await all.round('j', { op: 'loss-grad', points: [w], work: [0, 1, 2, 3, 4, 5].map((shard) => ({ shard, indices: null })) });
+    const whole = await all.round('j', {
+      op: 'loss-grad',
+      points: [w],
+      work: [0, 1, 2, 3, 4, 5].map((shard) => ({ shard, indices: null })),
+    });
     expect(whole).toHaveLength(1);
     const a = new ShardHost(new DirectExecutor());
     const b = new ShardHost(new DirectExecutor());
@@ -32,16 +36,20 @@ describe('ShardHost', () => {
     expect(info).toEqual([expect.objectContaining({ shard: 1, rows: 25, cols: 4, nnz: 100 })]);
     await expect(h.open('k', spec, [4], 4)).rejects.toThrowError(/open\.shards: shard 4 is outside \[0, 4\)/);
     await expect(h.open('k', spec, [1, 1], 4)).rejects.toThrowError(/listed twice/);
-    await expect(h.round('nope', { op: 'loss-grad', points: [new Float64Array(4)], work: [] })).rejects.toThrowError(/job nope has no shards/);
-    await expect(h.round('j', { op: 'loss-grad', points: [new Float64Array(4)], work: [{ shard: 0, indices: null }] })).rejects.toThrowError(
-      /shard 0 is not held/,
+    await expect(h.round('nope', { op: 'loss-grad', points: [new Float64Array(4)], work: [] })).rejects.toThrowError(
+      /job nope has no shards/,
     );
+    await expect(
+      h.round('j', { op: 'loss-grad', points: [new Float64Array(4)], work: [{ shard: 0, indices: null }] }),
+    ).rejects.toThrowError(/shard 0 is not held/);
   });
 
   it('returns a task failure as an error value: wrong point length, row index past the shard', async () => {
     const h = new ShardHost(new DirectExecutor());
     await h.open('j', spec, [0], 2);
-    await expect(h.round('j', { op: 'loss-grad', points: [new Float64Array(3)], work: [{ shard: 0, indices: null }] })).rejects.toMatchObject({
+    await expect(
+      h.round('j', { op: 'loss-grad', points: [new Float64Array(3)], work: [{ shard: 0, indices: null }] }),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/round\.points\[0\]: 3 values, the shard has 4 features/),
     });
@@ -57,6 +65,9 @@ describe('ShardHost', () => {
       problem: { kind: 'logistic', data: { source: 'file', format: 'libsvm', path: '/nonexistent/x.libsvm' } },
       algorithm: { name: 'lbfgs' },
     });
-    await expect(h.open('j', fileSpec, [0], 1)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/\/nonexistent\/x\.libsvm/) });
+    await expect(h.open('j', fileSpec, [0], 1)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/\/nonexistent\/x\.libsvm/),
+    });
   });
 });

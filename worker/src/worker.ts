@@ -54,7 +54,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
         since = Date.now();
         delay = 200;
       }
-      if (Date.now() - since > reconnectTimeoutMs) return { reason: 'disconnected', message: `${end.message}; gave up reconnecting after ${reconnectTimeoutMs} ms` };
+      if (Date.now() - since > reconnectTimeoutMs)
+        return { reason: 'disconnected', message: `${end.message}; gave up reconnecting after ${reconnectTimeoutMs} ms` };
       log(`${end.message}; reconnecting in ${delay} ms`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 5_000);

@@ -28,7 +28,9 @@ export class ShardedCluster implements Cluster {
     this.shardOwner = new Array<number>(shardCount).fill(-1);
     this.assignment.forEach((list, k) => list.forEach((s) => (this.shardOwner[s] = k)));
     const reports = await Promise.all(
-      this.workers.map((w, k) => (this.assignment[k]!.length === 0 ? Promise.resolve([]) : w.open(jobId, spec, this.assignment[k]!, shardCount))),
+      this.workers.map((w, k) =>
+        this.assignment[k]!.length === 0 ? Promise.resolve([]) : w.open(jobId, spec, this.assignment[k]!, shardCount),
+      ),
     );
     const byShard = new Array<ShardSummary | undefined>(shardCount);
     reports.forEach((list, k) => {
@@ -122,7 +124,9 @@ export class ShardedCluster implements Cluster {
     const expected = opResultLength(req.op, layout.cols);
     const replies = await Promise.all(
       this.workers.map((w, k) =>
-        perWorker[k]!.length === 0 ? Promise.resolve(undefined) : w.round(this.jobId, req.op, req.points, perWorker[k]!, expected).then((r) => ({ r, k })),
+        perWorker[k]!.length === 0
+          ? Promise.resolve(undefined)
+          : w.round(this.jobId, req.op, req.points, perWorker[k]!, expected).then((r) => ({ r, k })),
       ),
     );
     const nodes: TreeNodeValue[] = [];
@@ -145,11 +149,14 @@ export class ShardedCluster implements Cluster {
   private checkNode(n: TreeNodeValue, k: number, expected: number): void {
     const name = this.workers[k]!.name;
     const S = this.shardOwner.length;
-    if (!(n.lo < n.hi && n.hi <= S)) throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) is outside the job's ${S} shards`);
+    if (!(n.lo < n.hi && n.hi <= S))
+      throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) is outside the job's ${S} shards`);
     for (let s = n.lo; s < n.hi; s++) {
-      if (this.shardOwner[s] !== k) throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) covers shard ${s}, which it does not own`);
+      if (this.shardOwner[s] !== k)
+        throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) covers shard ${s}, which it does not own`);
     }
-    if (n.value.length !== expected) throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) has ${n.value.length} values, expected ${expected}`);
+    if (n.value.length !== expected)
+      throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) has ${n.value.length} values, expected ${expected}`);
   }
 
   async close(): Promise<void> {

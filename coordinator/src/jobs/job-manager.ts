@@ -122,7 +122,13 @@ export class JobManager {
       this.emit(rec, 'state');
       this.o.log?.('job running', { job: rec.id, workers: lease.workers, transport: lease.transport });
       const data = spec.problem.data;
-      const fileBytes = data.source === 'file' ? await stat(data.path).then((s) => s.size, () => undefined) : undefined;
+      const fileBytes =
+        data.source === 'file'
+          ? await stat(data.path).then(
+              (s) => s.size,
+              () => undefined,
+            )
+          : undefined;
       const shardCount = shardCountFor(spec, fileBytes);
       const workers = lease.workers;
       const transport = lease.transport;
@@ -134,7 +140,13 @@ export class JobManager {
           this.emit(rec, 'progress');
         },
       });
-      doc = { status: 'SUCCEEDED', job: { id: rec.id, name: rec.name, spec }, cluster: clusterInfo, final: outcome.final, history: outcome.history };
+      doc = {
+        status: 'SUCCEEDED',
+        job: { id: rec.id, name: rec.name, spec },
+        cluster: clusterInfo,
+        final: outcome.final,
+        history: outcome.history,
+      };
     } catch (e) {
       const err = toOptfleetError(e);
       const status: JobStatus = err.code === ERROR_CODES.CANCELLED ? 'CANCELLED' : 'FAILED';

@@ -37,7 +37,13 @@ export interface JobResultDoc {
   readonly status: JobStatus;
   readonly error?: ErrorValue;
   readonly job: { readonly id: string; readonly name: string; readonly spec: JobSpec };
-  readonly cluster: { readonly transport: string; readonly workers: number; readonly shards: number; readonly rows: number; readonly features: number };
+  readonly cluster: {
+    readonly transport: string;
+    readonly workers: number;
+    readonly shards: number;
+    readonly rows: number;
+    readonly features: number;
+  };
   readonly final?: FinalState;
   readonly history: HistoryEntry[];
 }

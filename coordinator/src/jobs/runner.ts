@@ -45,17 +45,27 @@ export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
 
 function checkFinite(what: string, v: Float64Array | number, round: number): void {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new OptfleetError(ERROR_CODES.DIVERGED, `${what} is ${v} at round ${round}: the iteration diverged (lower the step size)`);
+    if (!Number.isFinite(v))
+      throw new OptfleetError(ERROR_CODES.DIVERGED, `${what} is ${v} at round ${round}: the iteration diverged (lower the step size)`);
     return;
   }
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i]!)) {
-      throw new OptfleetError(ERROR_CODES.DIVERGED, `${what}[${i}] is ${v[i]} at round ${round}: the iteration diverged (lower the step size)`);
+      throw new OptfleetError(
+        ERROR_CODES.DIVERGED,
+        `${what}[${i}] is ${v[i]} at round ${round}: the iteration diverged (lower the step size)`,
+      );
     }
   }
 }
 
-export async function runJob(jobId: string, spec: JobSpec, cluster: Cluster, shardCount: number, hooks: RunHooks = {}): Promise<RunOutcome> {
+export async function runJob(
+  jobId: string,
+  spec: JobSpec,
+  cluster: Cluster,
+  shardCount: number,
+  hooks: RunHooks = {},
+): Promise<RunOutcome> {
   const now = hooks.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const layout = await cluster.open(jobId, spec, shardCount);
@@ -69,7 +79,10 @@ export async function runJob(jobId: string, spec: JobSpec, cluster: Cluster, sha
     seed: spec.seed,
   };
   if (spec.algorithm.name !== 'lbfgs' && spec.algorithm.batchSize > info.n) {
-    throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${spec.algorithm.batchSize} is over the data's ${info.n} rows`);
+    throw new OptfleetError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `spec.algorithm.batchSize: ${spec.algorithm.batchSize} is over the data's ${info.n} rows`,
+    );
   }
   const driver = createDriver(spec.algorithm, info);
   const stop = spec.stop;
@@ -131,7 +144,14 @@ export async function runJob(jobId: string, spec: JobSpec, cluster: Cluster, sha
       lastAtIteration = driver.iterations();
       if (!Number.isFinite(firstGrad)) firstGrad = obs.gradNorm;
       const s = now() - t0;
-      const entry: HistoryEntry = { round: rounds, iteration: obs.iteration, seconds: s, oracleCalls, objective: obs.objective, gradNorm: obs.gradNorm };
+      const entry: HistoryEntry = {
+        round: rounds,
+        iteration: obs.iteration,
+        seconds: s,
+        oracleCalls,
+        objective: obs.objective,
+        gradNorm: obs.gradNorm,
+      };
       history.push(entry);
       hooks.onProgress?.({ ...entry, fraction: fraction(s, obs.gradNorm) });
       if (obs.gradNorm <= stop.gradNorm) {

@@ -81,8 +81,7 @@ describe('parseDataText: libsvm', () => {
   });
 
   it('skips comments, blank lines, qid, CRLF and trailing whitespace', () => {
-    const t =
-      '# header comment\r\n\r\n+1 qid:3 2:1 5:0.25 # trailing\r\n   \n-1 qid:3 1:2 \t\n  # only a comment\n';
+    const t = '# header comment\r\n\r\n+1 qid:3 2:1 5:0.25 # trailing\r\n   \n-1 qid:3 1:2 \t\n  # only a comment\n';
     const f = parseDataText(t, libsvm({ binaryLabels: true }));
     const m = csr(f);
     expect(f).toMatchObject({ rows: 2, cols: 5, nnz: 3 });
@@ -219,13 +218,7 @@ describe('errors', () => {
   });
 
   it('rejects an index over features, and over the feature limit', () => {
-    invalid(
-      '1 1:1\n1 124:1',
-      libsvm({ features: 123 }),
-      'a.libsvm:2:',
-      'feature index 124',
-      'features = 123',
-    );
+    invalid('1 1:1\n1 124:1', libsvm({ features: 123 }), 'a.libsvm:2:', 'feature index 124', 'features = 123');
     invalid('1 123:1', libsvm({ features: 123, zeroBased: true }), 'a.libsvm:1:', 'features = 123');
     invalid('1 10000001:1', libsvm(), 'a.libsvm:1:', 'feature index 10000001', '10,000,000');
     invalid('1 99999999999999999999:1', libsvm(), 'a.libsvm:1:', '10,000,000');
@@ -255,18 +248,8 @@ describe('errors', () => {
   });
 
   it('names the line of a third distinct label, and rejects a single label', () => {
-    invalid(
-      '1 1:1\n2 1:1\n1 1:1\n2 1:1\n3 1:1',
-      libsvm({ binaryLabels: true }),
-      'a.libsvm:5:',
-      'third distinct label 3',
-    );
-    invalid(
-      '0,1\n1,1\n2,1',
-      csv({ labelColumn: 'first', binaryLabels: true }),
-      'a.csv:3:',
-      'third distinct label 2',
-    );
+    invalid('1 1:1\n2 1:1\n1 1:1\n2 1:1\n3 1:1', libsvm({ binaryLabels: true }), 'a.libsvm:5:', 'third distinct label 3');
+    invalid('0,1\n1,1\n2,1', csv({ labelColumn: 'first', binaryLabels: true }), 'a.csv:3:', 'third distinct label 2');
     invalid('1 1:1\n1 2:1', libsvm({ binaryLabels: true }), 'a.libsvm', 'two distinct labels', 'only 1');
   });
 

@@ -163,9 +163,7 @@ function checkOptions(opts: DataFileOptions): void {
   }
   const f = opts.features;
   if (f !== undefined && (!Number.isInteger(f) || f < 1 || f > MAX_FEATURES)) {
-    throw invalid(
-      `data file ${opts.path}: features = ${f} must be an integer from 1 to the limit of ${fmt(MAX_FEATURES)}`,
-    );
+    throw invalid(`data file ${opts.path}: features = ${f} must be an integer from 1 to the limit of ${fmt(MAX_FEATURES)}`);
   }
 }
 
@@ -264,8 +262,7 @@ class BinaryLabels {
     } else if (v !== this.lo && (this.seen === 1 || v !== this.hi)) {
       if (this.seen === 2) {
         throw invalid(
-          `${this.path}:${line}: third distinct label ${v} (after ${this.lo} and ${this.hi}); ` +
-            'binaryLabels needs exactly two',
+          `${this.path}:${line}: third distinct label ${v} (after ${this.lo} and ${this.hi}); ` + 'binaryLabels needs exactly two',
         );
       }
       this.hi = v;
@@ -369,16 +366,12 @@ function parseLibsvm(text: string, opts: DataFileOptions): ParsedDataFile {
         throw invalid(`${path}:${line}: feature index ${quote(text, a, colon)} ${why}`);
       }
       if (idx < base) {
-        throw invalid(
-          `${path}:${line}: feature index 0 in a 1-based file (set zeroBased for 0-based indices)`,
-        );
+        throw invalid(`${path}:${line}: feature index 0 in a 1-based file (set zeroBased for 0-based indices)`);
       }
       const col = idx - base;
       if (col >= colLimit) {
         const why =
-          opts.features === undefined
-            ? `exceeds the limit of ${fmt(MAX_FEATURES)} features`
-            : `exceeds features = ${opts.features}`;
+          opts.features === undefined ? `exceeds the limit of ${fmt(MAX_FEATURES)} features` : `exceeds features = ${opts.features}`;
         throw invalid(`${path}:${line}: feature index ${short(text, a, colon)} ${why}`);
       }
       if (col <= prevCol) {
@@ -485,9 +478,7 @@ function parseCsv(text: string, opts: DataFileOptions): ParsedDataFile {
 
     const cols = columns - 1;
     if (stored + cols > MAX_NNZ) {
-      throw invalid(
-        `${path}:${line}: more than the limit of ${fmt(MAX_NNZ)} stored values (rows × features)`,
-      );
+      throw invalid(`${path}:${line}: more than the limit of ${fmt(MAX_NNZ)} stored values (rows × features)`);
     }
     if (stored + cols > x.length) x = growF64(x, stored + cols);
     if (rows === y.length) y = growF64(y, rows + 1);

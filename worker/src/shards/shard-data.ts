@@ -50,7 +50,6 @@ export function sharedI32(length: number): Int32Array {
 /** Bytes held by a shard's arrays. */
 export function shardBytes(s: ShardData): number {
   const m = s.matrix;
-  const mb =
-    m.kind === 'dense' ? m.x.byteLength : m.indptr.byteLength + m.indices.byteLength + m.values.byteLength;
+  const mb = m.kind === 'dense' ? m.x.byteLength : m.indptr.byteLength + m.indices.byteLength + m.values.byteLength;
   return mb + s.y.byteLength;
 }

@@ -4,11 +4,21 @@ import type { TaskFailure, TaskInput } from './protocol.js';
 export function checkInput(input: TaskInput, points: number): TaskFailure | null {
   const d = input.shard.matrix.cols;
   if (input.points.length !== points) {
-    return { ok: false, code: 'INVALID_ARGUMENT', message: `op ${input.op}: ${input.points.length} points, needs ${points}`, retryable: false };
+    return {
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: `op ${input.op}: ${input.points.length} points, needs ${points}`,
+      retryable: false,
+    };
   }
   for (const [i, p] of input.points.entries()) {
     if (p.length !== d) {
-      return { ok: false, code: 'INVALID_ARGUMENT', message: `round.points[${i}]: ${p.length} values, the shard has ${d} features`, retryable: false };
+      return {
+        ok: false,
+        code: 'INVALID_ARGUMENT',
+        message: `round.points[${i}]: ${p.length} values, the shard has ${d} features`,
+        retryable: false,
+      };
     }
   }
   const idx = input.indices;

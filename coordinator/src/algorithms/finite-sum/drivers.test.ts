@@ -36,7 +36,11 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
 
   it('lbfgs near float64 noise takes approximate-Wolfe steps instead of stalling (few rounds to 1e-12)', async () => {
     // Targets near ‖∇f‖ ≈ 1e-11 put Armijo's f-differences below one ulp of f.
-    for (const [seed, l2, tol] of [[1, 0.01, 1e-12], [3, 0.1, 1e-11], [4, 1, 1e-11]] as const) {
+    for (const [seed, l2, tol] of [
+      [1, 0.01, 1e-12],
+      [3, 0.1, 1e-11],
+      [4, 1, 1e-11],
+    ] as const) {
       const q = tinyProblem('least-squares', 1000, 5, seed);
       const out = await runJob('j', spec({ name: 'lbfgs' }, { gradNorm: tol, maxRounds: 500 }, l2), new TinyCluster(q), 1);
       expect(out.final.gradNorm, `seed ${seed}`).toBeLessThanOrEqual(tol);
@@ -45,7 +49,12 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
   });
 
   it('sgd with decaying steps gets close, and counts evaluation rounds apart', async () => {
-    const out = await runJob('j', spec({ name: 'sgd', batchSize: 20, decaySteps: 100, evalEvery: 500 }, { maxRounds: 3000 }), new TinyCluster(p), 1);
+    const out = await runJob(
+      'j',
+      spec({ name: 'sgd', batchSize: 20, decaySteps: 100, evalEvery: 500 }, { maxRounds: 3000 }),
+      new TinyCluster(p),
+      1,
+    );
     // SGD only reaches a noise ball: a loose bound suits a baseline.
     expect(distance(out.final.x, wStar)).toBeLessThan(0.1);
     expect(out.final.oracleCalls).toBe(3000 * 20);
@@ -67,7 +76,9 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
   });
 
   it('fails DIVERGED with a clear message when the step size is far too large', async () => {
-    await expect(runJob('j', spec({ name: 'sgd', batchSize: 20, stepSize: 1e5, evalEvery: 5 }), new TinyCluster(p), 1)).rejects.toMatchObject({
+    await expect(
+      runJob('j', spec({ name: 'sgd', batchSize: 20, stepSize: 1e5, evalEvery: 5 }), new TinyCluster(p), 1),
+    ).rejects.toMatchObject({
       code: 'DIVERGED',
       message: expect.stringMatching(/diverged \(lower the step size\)/),
     });

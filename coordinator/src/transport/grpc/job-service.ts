@@ -59,7 +59,15 @@ export function jobToMessage(j: JobRecord): JobMessage {
     progress:
       p === undefined
         ? undefined
-        : { round: p.round, oracleCalls: p.oracleCalls, objective: p.objective, gradNorm: p.gradNorm, seconds: p.seconds, fraction: p.fraction, iteration: p.iteration },
+        : {
+            round: p.round,
+            oracleCalls: p.oracleCalls,
+            objective: p.objective,
+            gradNorm: p.gradNorm,
+            seconds: p.seconds,
+            fraction: p.fraction,
+            iteration: p.iteration,
+          },
     createdAtMs: j.createdAtMs,
     finishedAtMs: j.finishedAtMs ?? 0,
     resultJson,
@@ -116,4 +124,3 @@ export function jobService(jobs: JobManager): JobServiceServer {
     },
   };
 }
-

@@ -115,7 +115,9 @@ export class RemoteWorker implements WorkerEndpoint {
         round: 0,
         op,
         points: points.map((p) => f64Tensor(p)),
-        shards: work.map((w) => (w.indices === null ? { shard: w.shard, indices: undefined } : { shard: w.shard, indices: u32Tensor(w.indices) })),
+        shards: work.map((w) =>
+          w.indices === null ? { shard: w.shard, indices: undefined } : { shard: w.shard, indices: u32Tensor(w.indices) },
+        ),
       },
     });
     if (o.$case !== 'round') RemoteWorker.fail(o, 'round', this.name);

@@ -5,13 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import {
-  ERROR_CODES,
-  PROTOCOL_VERSION,
-  type ConnectRequest,
-  type ConnectResponse,
-  type WorkerChannelServiceServer,
-} from '@optfleet/proto';
+import { ERROR_CODES, PROTOCOL_VERSION, type ConnectRequest, type ConnectResponse, type WorkerChannelServiceServer } from '@optfleet/proto';
 import { RemoteWorker } from './remote-worker.js';
 
 export interface WorkerRegistryOptions {
@@ -94,7 +88,11 @@ export class WorkerRegistry {
       if (body === undefined) return;
       if (worker === undefined) {
         if (body.$case !== 'register') {
-          reject(ERROR_CODES.FAILED_PRECONDITION, `the first message on the worker channel must be register, got ${body.$case}`, status.FAILED_PRECONDITION);
+          reject(
+            ERROR_CODES.FAILED_PRECONDITION,
+            `the first message on the worker channel must be register, got ${body.$case}`,
+            status.FAILED_PRECONDITION,
+          );
           return;
         }
         const r = body.value;
@@ -114,7 +112,12 @@ export class WorkerRegistry {
           stream,
         );
         this.workers.set(id, worker);
-        stream.write({ body: { $case: 'registered', value: { workerId: id, heartbeatIntervalMs: this.heartbeatIntervalMs, protocolVersion: PROTOCOL_VERSION } } });
+        stream.write({
+          body: {
+            $case: 'registered',
+            value: { workerId: id, heartbeatIntervalMs: this.heartbeatIntervalMs, protocolVersion: PROTOCOL_VERSION },
+          },
+        });
         this.o.log?.('worker registered', { worker: id, name: r.name, threads: r.threads });
         for (const w of [...this.waiters]) w();
         return;

@@ -48,7 +48,14 @@ function csr(X: number[][]): CsrRows {
     });
     indptr.push(indices.length);
   }
-  return { kind: 'csr', rows: X.length, cols: X[0]!.length, indptr: Int32Array.from(indptr), indices: Int32Array.from(indices), values: Float64Array.from(values) };
+  return {
+    kind: 'csr',
+    rows: X.length,
+    cols: X[0]!.length,
+    indptr: Int32Array.from(indptr),
+    indices: Int32Array.from(indices),
+    values: Float64Array.from(values),
+  };
 }
 
 describe('fused kernels', () => {

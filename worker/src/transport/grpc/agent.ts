@@ -6,8 +6,8 @@
 import { hostname, totalmem } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import {
-  ConnectRequest,
-  ConnectResponse,
+  type ConnectRequest,
+  type ConnectResponse,
   LIMITS,
   PROTOCOL_VERSION,
   WorkerChannelServiceClient,
@@ -76,7 +76,8 @@ async function serve(host: ShardHost, task: TaskMessage): Promise<TaskResultMess
       case 'round': {
         const r = kind.value;
         if (!isOp(r.op)) throw invalidArgument(`task.round.op: unknown op "${r.op}"`);
-        if (r.points.length !== OP_POINTS[r.op]) throw invalidArgument(`task.round.points: op ${r.op} takes ${OP_POINTS[r.op]} points, got ${r.points.length}`);
+        if (r.points.length !== OP_POINTS[r.op])
+          throw invalidArgument(`task.round.points: op ${r.op} takes ${OP_POINTS[r.op]} points, got ${r.points.length}`);
         const points = r.points.map((t, i) => decodeF64(t, `task.round.points[${i}]`, LIMITS.features));
         const work = r.shards.map((s, i) => ({
           shard: s.shard,
@@ -161,4 +162,3 @@ export function connectWorkerChannel(host: ShardHost, o: GrpcAgentOptions): { en
   });
   return { ended, stop: () => finish({ reason: 'closed', message: 'stopped by the worker' }) };
 }
-

@@ -211,4 +211,3 @@ export class LbfgsDriver implements Driver {
     this.stallReason = s['stallReason'] as string;
   }
 }
-
