@@ -8,7 +8,19 @@ import globals from 'globals';
 const transportImports = {
   patterns: [
     {
-      group: ['@grpc/*', 'nats', '@nats-io/*', 'piscina', 'prom-client', 'node:net', 'node:timers', 'node:timers/*', '**/transport/**'],
+      group: [
+        '@optfleet/worker',
+        '@optfleet/coordinator',
+        '@grpc/*',
+        'nats',
+        '@nats-io/*',
+        'piscina',
+        'prom-client',
+        'node:net',
+        'node:timers',
+        'node:timers/*',
+        '**/transport/**',
+      ],
       message: 'algorithm drivers and tasks never see a transport, a pool, metrics or timers',
     },
   ],
