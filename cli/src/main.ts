@@ -25,8 +25,25 @@ import {
 import { call, jobClient, jobSummary, STATE_NAMES } from './client.js';
 import { killChildren, runEmbedded } from './embedded.js';
 import { makeSink } from './output.js';
+import { readEnv } from './config/env.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+let ENV: ReturnType<typeof readEnv>;
+try {
+  ENV = readEnv();
+} catch (e) {
+  process.stderr.write(`optfleet: ${(e as Error).message}\n`);
+  process.exit(EXIT.usage);
+}
+
+/** --coordinator with OPTFLEET_COORDINATOR as its default. */
+function coordinatorOption(cmd: Command): Command {
+  const parse = hostPort('--coordinator');
+  return ENV.coordinator === undefined
+    ? cmd.requiredOption('--coordinator <host:port>', 'coordinator address (env OPTFLEET_COORDINATOR)', parse)
+    : cmd.option('--coordinator <host:port>', 'coordinator address (env OPTFLEET_COORDINATOR)', parse, ENV.coordinator);
+}
 
 function intFlag(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -144,7 +161,7 @@ program
   .option('--heartbeat-interval-ms <ms>', 'how often workers heartbeat', intFlag('--heartbeat-interval-ms', 50, 600000), 1000)
   .option('--heartbeat-timeout-ms <ms>', 'a worker silent this long is dead', intFlag('--heartbeat-timeout-ms', 100, 3600000), 5000)
   .action(async (opts: { listen: string; minWorkers: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }) => {
-    const log = pino({ name: 'optfleet-coordinator' }, pino.destination(2));
+    const log = pino({ name: 'optfleet-coordinator', level: ENV.logLevel }, pino.destination(2));
     const c = await startCoordinator({ ...opts, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(fail);
     log.info({ address: c.server.address }, 'coordinator listening');
     process.stdout.write(`listening on ${c.server.address}\n`);
@@ -156,10 +173,8 @@ program
     process.once('SIGTERM', stop);
   });
 
-program
-  .command('worker')
+coordinatorOption(program.command('worker'))
   .description('run a worker that dials a coordinator')
-  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
   .option('--threads <n>', 'pool threads (default: cores)', intFlag('--threads', 1, 1024))
   .option('--name <name>', 'name shown by the coordinator (default hostname:pid)')
   .option('--exit-on-disconnect', 'exit when the coordinator goes away instead of reconnecting', false)
@@ -174,7 +189,7 @@ program
       protocolVersion?: number;
       quiet: boolean;
     }) => {
-      const log = pino({ name: 'optfleet-worker', level: opts.quiet ? 'warn' : 'info' }, pino.destination(2));
+      const log = pino({ name: 'optfleet-worker', level: opts.quiet ? 'warn' : ENV.logLevel }, pino.destination(2));
       const w = startWorker({
         coordinator: opts.coordinator,
         exitOnDisconnect: opts.exitOnDisconnect,
@@ -197,11 +212,9 @@ program
     },
   );
 
-program
-  .command('submit')
+coordinatorOption(program.command('submit'))
   .description('submit a job spec to a coordinator; prints the job id (with --watch, follows it)')
   .argument('<spec>', 'job spec file (YAML or JSON)')
-  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
   .option('--id <id>', 'job id (default: name plus a random suffix)')
   .option('--watch', 'follow the job until it ends, exit with its status', false)
   .option('--out <file>', 'with --watch: write the result document here')
@@ -263,20 +276,16 @@ async function watch(address: string, id: string, json: boolean, out?: string): 
   process.exit(last === 'SUCCEEDED' ? EXIT.ok : last === 'CANCELLED' ? EXIT.interrupted : EXIT.failed);
 }
 
-program
-  .command('watch')
+coordinatorOption(program.command('watch'))
   .description('follow a job until it ends')
   .argument('<id>', 'job id')
-  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
   .option('--out <file>', 'write the result document here')
   .option('--json', 'JSON output', false)
   .action((id: string, opts: { coordinator: string; out?: string; json: boolean }) => watch(opts.coordinator, id, opts.json, opts.out));
 
-program
-  .command('cancel')
+coordinatorOption(program.command('cancel'))
   .description('cancel a job')
   .argument('<id>', 'job id')
-  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
   .action(async (id: string, opts: { coordinator: string }) => {
     const client = jobClient(opts.coordinator);
     const res = await call<CancelJobRequest, CancelJobResponse>(client.cancelJob.bind(client), { jobId: id }).catch(fail);
@@ -284,10 +293,8 @@ program
     client.close();
   });
 
-program
-  .command('list')
+coordinatorOption(program.command('list'))
   .description('list jobs')
-  .requiredOption('--coordinator <host:port>', 'coordinator address', hostPort('--coordinator'))
   .action(async (opts: { coordinator: string }) => {
     const client = jobClient(opts.coordinator);
     const res = await call<ListJobsRequest, ListJobsResponse>(client.listJobs.bind(client), {}).catch(fail);

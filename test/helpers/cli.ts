@@ -15,8 +15,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function startCli(args: readonly string[], cwd = REPO): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(
+  args: readonly string[],
+  cwd = REPO,
+  env: NodeJS.ProcessEnv = process.env,
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -25,8 +29,8 @@ export function startCli(args: readonly string[], cwd = REPO): { child: ChildPro
   return { child, done };
 }
 
-export function runCli(args: readonly string[], cwd = REPO, timeoutMs = 170_000): Promise<CliResult> {
-  const { child, done } = startCli(args, cwd);
+export function runCli(args: readonly string[], cwd = REPO, timeoutMs = 170_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  const { child, done } = startCli(args, cwd, env);
   const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return done.finally(() => clearTimeout(t));
 }

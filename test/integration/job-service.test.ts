@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResultDoc } from '@optfleet/coordinator';
-import { runCli, startCli, tempDir, waitUntil, writeSpec, type CliResult } from '../helpers/cli.js';
+import { REPO, runCli, startCli, tempDir, waitUntil, writeSpec, type CliResult } from '../helpers/cli.js';
 import type { ChildProcess } from 'node:child_process';
 
 describe('JobService over gRPC with a coordinator and worker processes', () => {
@@ -93,9 +93,15 @@ describe('JobService over gRPC with a coordinator and worker processes', () => {
     ]);
   });
 
-  it('unknown jobs are NOT_FOUND (exit 2)', async () => {
-    const r = await runCli(['cancel', 'no-such-job', '--coordinator', address]);
+  it('unknown jobs are NOT_FOUND (exit 2); OPTFLEET_COORDINATOR stands in for --coordinator', async () => {
+    const r = await runCli(['cancel', 'no-such-job'], REPO, 30_000, { ...process.env, OPTFLEET_COORDINATOR: address });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/NOT_FOUND: NOT_FOUND: job no-such-job not found/);
+    const bad = await runCli(['list'], REPO, 30_000, { ...process.env, OPTFLEET_COORDINATOR: '' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/required option '--coordinator <host:port>' not specified/);
+    const level = await runCli(['list', '--coordinator', address], REPO, 30_000, { ...process.env, OPTFLEET_LOG_LEVEL: 'loud' });
+    expect(level.code).toBe(2);
+    expect(level.stderr).toMatch(/OPTFLEET_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"/);
   });
 });
