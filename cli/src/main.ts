@@ -176,6 +176,12 @@ program
 coordinatorOption(program.command('worker'))
   .description('run a worker that dials a coordinator')
   .option('--threads <n>', 'pool threads (default: cores)', intFlag('--threads', 1, 1024))
+  .option(
+    '--inline-work <n>',
+    'rounds under this many multiply-adds run on the event loop, not the pool',
+    intFlag('--inline-work', 0, Number.MAX_SAFE_INTEGER),
+    100000,
+  )
   .option('--name <name>', 'name shown by the coordinator (default hostname:pid)')
   .option('--exit-on-disconnect', 'exit when the coordinator goes away instead of reconnecting', false)
   .option('--protocol-version <v>', 'protocol version to announce (testing only)', intFlag('--protocol-version', 0, 1000000))

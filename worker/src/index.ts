@@ -12,7 +12,7 @@
 export { startWorker } from './worker.js';
 export { ShardHost } from './shard-host.js';
 export { DirectExecutor } from './executor.js';
-export { PoolExecutor, resolvePoolOptions } from './pool.js';
+export { PoolExecutor, resolvePoolOptions, balance, DEFAULT_INLINE_WORK } from './pool.js';
 export { syntheticShard, syntheticRow, syntheticTruth } from './shards/synthetic.js';
 export { readDataFile, parseDataText, sliceRows } from './shards/data-file.js';
 export { lossGrad, gradDiff, maxRowNormSq } from './kernels/cpu/fused.js';

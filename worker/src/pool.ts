@@ -1,42 +1,71 @@
 /**
- * The worker's piscina pool — the only file that imports piscina. Tasks never await I/O, so
- * `atomics: 'sync'` is kept (use 'async' or 'disabled' if a task ever awaits). Any thrown error or
- * dead thread becomes TASK_CRASHED; the worker process stays up.
+ * The worker's piscina pool — the only file that imports piscina. A round's shard ops are grouped
+ * into at most `threads` batches balanced by work (one dispatch per thread, not per shard); a
+ * round too small to pay for a dispatch (< `inlineWork` multiply-adds) runs on the event-loop
+ * thread instead. Both paths call the same kernels, so the bits are the same. Tasks never await
+ * I/O, so `atomics: 'sync'` is kept (use 'async' or 'disabled' if a task ever awaits). Any thrown
+ * error or dead thread becomes TASK_CRASHED; the worker process stays up.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ERROR_CODES, OptfleetError } from '@optfleet/proto';
-import { unwrapTaskOutput, type OpExecutor } from './executor.js';
-import type { TaskInput, TaskOutput } from './tasks/protocol.js';
+import { runInline, unwrapBatch, type OpExecutor } from './executor.js';
+import { estimateWork, type BatchInput, type BatchOutput } from './tasks/batch.js';
+import type { TaskInput } from './tasks/protocol.js';
 
 export interface PoolOptions {
   /** Threads in the pool. @default os.availableParallelism() */
   threads?: number;
-  /** Extra node flags for the threads (e.g. `['--import', 'tsx']` when running from sources). @default [] */
+  /** Rounds with fewer multiply-adds than this run on the event-loop thread. @default 100000 */
+  inlineWork?: number;
+  /** Extra node flags for the threads. @default [] */
   execArgv?: string[];
 }
 
 export interface ResolvedPoolOptions {
   readonly threads: number;
+  readonly inlineWork: number;
   readonly execArgv: readonly string[];
 }
+
+export const DEFAULT_INLINE_WORK = 100_000;
 
 export function resolvePoolOptions(o: PoolOptions = {}): ResolvedPoolOptions {
   const threads = o.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
     throw new RangeError(`options.threads: must be an integer in [1, 1024], got ${threads}`);
   }
-  return Object.freeze({ threads, execArgv: [...(o.execArgv ?? [])] });
+  const inlineWork = o.inlineWork ?? DEFAULT_INLINE_WORK;
+  if (!Number.isFinite(inlineWork) || inlineWork < 0) {
+    throw new RangeError(`options.inlineWork: must be a finite number ≥ 0, got ${inlineWork}`);
+  }
+  return Object.freeze({ threads, inlineWork, execArgv: [...(o.execArgv ?? [])] });
+}
+
+/** Splits items into at most `k` groups with balanced work (largest first onto the lightest group). */
+export function balance(items: readonly TaskInput[], k: number): number[][] {
+  const order = items.map((it, i) => [estimateWork(it), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const groups: number[][] = Array.from({ length: Math.min(k, items.length) }, () => []);
+  const load = new Array<number>(groups.length).fill(0);
+  for (const [w, i] of order) {
+    let best = 0;
+    for (let g = 1; g < groups.length; g++) if (load[g]! < load[best]!) best = g;
+    groups[best]!.push(i);
+    load[best] = load[best]! + w;
+  }
+  return groups.filter((g) => g.length > 0);
 }
 
 export class PoolExecutor implements OpExecutor {
-  private readonly pool: Piscina<TaskInput, TaskOutput>;
+  private readonly pool: Piscina<BatchInput, BatchOutput>;
   readonly threads: number;
+  readonly inlineWork: number;
 
   constructor(options: PoolOptions = {}) {
     const o = resolvePoolOptions(options);
     this.threads = o.threads;
-    this.pool = new Piscina<TaskInput, TaskOutput>({
+    this.inlineWork = o.inlineWork;
+    this.pool = new Piscina<BatchInput, BatchOutput>({
       filename: new URL('./pool-thread.js', import.meta.url).href,
       minThreads: o.threads,
       maxThreads: o.threads,
@@ -46,15 +75,31 @@ export class PoolExecutor implements OpExecutor {
     });
   }
 
-  async run(input: TaskInput, signal?: AbortSignal): Promise<Float64Array> {
-    let out: TaskOutput;
-    try {
-      out = await this.pool.run(input, signal === undefined ? {} : { signal });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new OptfleetError(ERROR_CODES.TASK_CRASHED, `task ${input.op} on shard ${input.shard.shard} crashed in a pool thread: ${msg}`);
-    }
-    return unwrapTaskOutput(out);
+  async runMany(inputs: readonly TaskInput[], signal?: AbortSignal): Promise<Float64Array[]> {
+    if (inputs.length === 0) return [];
+    let work = 0;
+    for (const it of inputs) work += estimateWork(it);
+    if (work < this.inlineWork) return runInline(inputs);
+    const groups = balance(inputs, this.threads);
+    const outs = await Promise.all(
+      groups.map(async (g) => {
+        let out: BatchOutput;
+        try {
+          out = await this.pool.run({ items: g.map((i) => inputs[i]!) }, signal === undefined ? {} : { signal });
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          const first = inputs[g[0]!]!;
+          throw new OptfleetError(
+            ERROR_CODES.TASK_CRASHED,
+            `task ${first.op} on shard ${first.shard.shard} crashed in a pool thread: ${msg}`,
+          );
+        }
+        return unwrapBatch(out);
+      }),
+    );
+    const results = new Array<Float64Array>(inputs.length);
+    groups.forEach((g, gi) => g.forEach((i, k) => (results[i] = outs[gi]![k]!)));
+    return results;
   }
 
   /** Pool statistics for metrics (piscina reports milliseconds). */

@@ -106,14 +106,13 @@ export class ShardHost {
     const job = this.jobs.get(jobId);
     if (job === undefined) throw new OptfleetError(ERROR_CODES.NOT_FOUND, `job ${jobId} has no shards on this worker (was it opened?)`);
     const loss = job.spec.problem.kind;
-    const runs = w.work.map((item) => {
+    const inputs = w.work.map((item) => {
       const shard = job.shards.get(item.shard);
       if (shard === undefined) throw invalidArgument(`round.shards: shard ${item.shard} is not held by this worker`);
-      return this.executor
-        .run({ op: w.op, loss, shard, points: w.points, indices: item.indices }, signal)
-        .then((v) => [item.shard, v] as const);
+      return { op: w.op, loss, shard, points: w.points, indices: item.indices };
     });
-    const results = new Map<number, Float64Array>(await Promise.all(runs));
+    const values = await this.executor.runMany(inputs, signal);
+    const results = new Map<number, Float64Array>(w.work.map((item, i) => [item.shard, values[i]!] as const));
     return preReduce(job.shardCount, job.owned, results);
   }
 
