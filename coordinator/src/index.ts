@@ -11,13 +11,14 @@
 export { startCoordinator } from './coordinator.js';
 export { JobManager, TERMINAL } from './jobs/job-manager.js';
 export { runJob, shardCountFor } from './jobs/runner.js';
-export { ShardedCluster, opResultLength } from './cluster/sharded-cluster.js';
+export { ShardedCluster } from './cluster/sharded-cluster.js';
 export { placeShards } from './cluster/placement.js';
 export { WorkerRegistry } from './transport/grpc/worker-registry.js';
 export { jobToMessage, toServiceError } from './transport/grpc/job-service.js';
 export { createDriver } from './algorithms/registry.js';
 export { SvrgDriver } from './algorithms/finite-sum/svrg/driver.js';
 export { SgdDriver } from './algorithms/finite-sum/sgd/driver.js';
+export { SagaDriver } from './algorithms/finite-sum/saga/driver.js';
 export { LbfgsDriver } from './algorithms/finite-sum/lbfgs/driver.js';
 export { fullObjective, norm2 } from './algorithms/finite-sum/objective.js';
 

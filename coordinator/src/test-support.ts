@@ -30,7 +30,10 @@ export function tinyProblem(kind: TinyProblem['kind'], n: number, d: number, see
 /** Evaluates ops row by row in row order; counts rounds. */
 export class TinyCluster implements Cluster {
   rounds = 0;
-  constructor(private readonly p: TinyProblem) {}
+  private readonly alpha: Float64Array;
+  constructor(private readonly p: TinyProblem) {
+    this.alpha = new Float64Array(p.n);
+  }
 
   open(_jobId: string, _spec: JobSpec, shardCount: number): Promise<JobLayout> {
     const { n, d, X } = this.p;
@@ -56,16 +59,22 @@ export class TinyCluster implements Cluster {
     this.rounds++;
     const { n, d, X } = this.p;
     const rows = req.rows === 'all' ? Uint32Array.from({ length: n }, (_, i) => i) : req.rows;
-    const out = new Float64Array(req.op === 'loss-grad' ? d + 2 : d + 1);
+    const full = req.op === 'loss-grad' || req.op === 'saga-init';
+    const out = new Float64Array(full ? d + 2 : d + 1);
     let loss = 0;
     for (const i of rows) {
       const a = this.slope(req.points[0]!, i);
       let s = a.s;
       if (req.op === 'grad-diff') s -= this.slope(req.points[1]!, i).s;
+      if (req.op === 'saga-init') this.alpha[i] = a.s;
+      if (req.op === 'saga-step') {
+        s = a.s - this.alpha[i]!;
+        this.alpha[i] = a.s;
+      }
       loss += a.loss;
       for (let j = 0; j < d; j++) out[j] = out[j]! + s * X[i * d + j]!;
     }
-    if (req.op === 'loss-grad') {
+    if (full) {
       out[d] = loss;
       out[d + 1] = rows.length;
     } else out[d] = rows.length;

@@ -17,7 +17,7 @@ export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
 export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount } from './job-spec.js';
-export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange } from './protocol.js';
+export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange, opResultLength } from './protocol.js';
 export { ElementType, Tensor as TensorMessage, ErrorInfo } from './gen/optfleet/v1/tensor.js';
 export {
   WorkerChannelServiceService,

@@ -67,6 +67,16 @@ const sgd = z.strictObject({
   evalEvery: int(1, LIMITS.maxRounds).default(100),
 });
 
+const saga = z.strictObject({
+  name: z.literal('saga'),
+  /** Step size η (default 1/(3·L_max)). */
+  stepSize: positive(1e6).optional(),
+  /** Distinct rows per step. @default 64 */
+  batchSize: int(1, LIMITS.batchSize).default(64),
+  /** Evaluate the full objective every this many steps (an extra round each). @default 100 */
+  evalEvery: int(1, LIMITS.maxRounds).default(100),
+});
+
 const lbfgs = z.strictObject({
   name: z.literal('lbfgs'),
   /** Correction pairs kept. @default 10 */
@@ -100,7 +110,7 @@ export const jobSpecSchema = z
     /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
     shards: int(1, LIMITS.shards).optional(),
     problem,
-    algorithm: z.discriminatedUnion('name', [svrg, sgd, lbfgs]),
+    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs]),
     stop,
   })
   .superRefine((spec, ctx) => {

@@ -5,8 +5,12 @@ export const PROTOCOL_VERSION = 1;
  * Ops a round can run on shards. Each op's per-shard result is a Float64Array reduced by summing:
  * - `loss-grad` at points[0]: [Σ∇ℓ_i (d values), Σℓ_i, rows evaluated]
  * - `grad-diff` at points[0], points[1] on the same rows: [Σ(∇ℓ_i(p0) − ∇ℓ_i(p1)) (d values), rows evaluated]
+ * - `saga-init` at points[0]: as `loss-grad`, and stores each row's loss slope ℓ'_i in the shard's
+ *   sticky SAGA table (state that stays on the worker between rounds)
+ * - `saga-step` at points[0] on distinct rows: [Σ(ℓ'_i(p0) − α_i)·x_i (d values), rows evaluated],
+ *   then α_i ← ℓ'_i(p0) in the table
  */
-export const OPS = ['loss-grad', 'grad-diff'] as const;
+export const OPS = ['loss-grad', 'grad-diff', 'saga-init', 'saga-step'] as const;
 export type Op = (typeof OPS)[number];
 
 export function isOp(s: string): s is Op {
@@ -14,7 +18,12 @@ export function isOp(s: string): s is Op {
 }
 
 /** Number of points each op takes. */
-export const OP_POINTS: Record<Op, number> = { 'loss-grad': 1, 'grad-diff': 2 };
+export const OP_POINTS: Record<Op, number> = { 'loss-grad': 1, 'grad-diff': 2, 'saga-init': 1, 'saga-step': 1 };
+
+/** Length of an op's per-shard result vector for d features. */
+export function opResultLength(op: Op, d: number): number {
+  return op === 'loss-grad' || op === 'saga-init' ? d + 2 : d + 1;
+}
 
 /** Rows [start, end) of shard `s` when n rows are split into `shards` contiguous ranges. */
 export function shardRange(n: number, shards: number, s: number): [number, number] {

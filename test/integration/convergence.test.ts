@@ -27,7 +27,7 @@ describe('logistic regression converges to the Newton optimum', () => {
     expect(star.gradNorm).toBeLessThan(1e-13);
   });
 
-  for (const algorithm of [{ name: 'svrg', batchSize: 32 }, { name: 'lbfgs' }]) {
+  for (const algorithm of [{ name: 'svrg', batchSize: 32 }, { name: 'saga', batchSize: 32, evalEvery: 200 }, { name: 'lbfgs' }]) {
     it(`${algorithm.name} on synthetic data`, async () => {
       const spec = validateJobSpec({
         name: `conv-${algorithm.name}`,

@@ -22,6 +22,7 @@ describe('bit-identical results whatever the transport and worker count', () => 
   const jobs = {
     svrg: { name: 'det-svrg', algorithm: { name: 'svrg', batchSize: 16, innerSteps: 50 }, stop: { maxRounds: 400, gradNorm: 0 } },
     lbfgs: { name: 'det-lbfgs', algorithm: { name: 'lbfgs' }, stop: { maxRounds: 40, gradNorm: 0 } },
+    saga: { name: 'det-saga', algorithm: { name: 'saga', batchSize: 10, evalEvery: 50 }, stop: { maxRounds: 300, gradNorm: 0 } },
     sgd: { name: 'det-sgd', algorithm: { name: 'sgd', batchSize: 10, evalEvery: 50 }, stop: { maxRounds: 200, gradNorm: 0 } },
   };
 

@@ -12,6 +12,7 @@ describe('balance', () => {
       shard: syntheticShard({ kind: 'logistic', seed: 1, d: 2, noise: 0 }, s, 0, n),
       points: [new Float64Array(2)],
       indices: null,
+      state: {},
     }));
     const groups = balance(items, 3);
     expect(groups).toHaveLength(3);

@@ -70,4 +70,30 @@ describe('ShardHost', () => {
       message: expect.stringMatching(/\/nonexistent\/x\.libsvm/),
     });
   });
+
+  it('keeps sticky per-shard state between rounds (SAGA table) and refuses saga-step before saga-init', async () => {
+    const h = new ShardHost(new DirectExecutor());
+    await h.open('j', spec, [0, 1], 2);
+    const w = Float64Array.from([0.3, -0.1, 0.2, 0.5]);
+    const all = [0, 1].map((shard) => ({ shard, indices: null }));
+    await expect(h.round('j', { op: 'saga-step', points: [w], work: [{ shard: 0, indices: Uint32Array.from([1]) }] })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: 'saga-step on shard 0 before saga-init',
+    });
+    const init = await h.round('j', { op: 'saga-init', points: [w], work: all });
+    const lg = await h.round('j', { op: 'loss-grad', points: [w], work: all });
+    expect(Array.from(init[0]!.value)).toEqual(Array.from(lg[0]!.value));
+    // At the same point the table already holds every slope: the step's difference is exactly 0.
+    const same = await h.round('j', { op: 'saga-step', points: [w], work: [{ shard: 1, indices: Uint32Array.from([0, 7, 9]) }] });
+    expect(Array.from(same[0]!.value)).toEqual([0, 0, 0, 0, 3]);
+    // At a new point the difference is Σ(ℓ'(w2) − ℓ'(w))x = grad-diff on those rows; then the table holds w2's slopes.
+    const w2 = Float64Array.from([0.1, 0.1, -0.4, 0.2]);
+    const rows = Uint32Array.from([2, 3, 40]);
+    const diff = await h.round('j', { op: 'grad-diff', points: [w2, w], work: [{ shard: 1, indices: rows }] });
+    const step = await h.round('j', { op: 'saga-step', points: [w2], work: [{ shard: 1, indices: rows }] });
+    expect(Array.from(step[0]!.value)).toEqual(Array.from(diff[0]!.value));
+    const again = await h.round('j', { op: 'saga-step', points: [w2], work: [{ shard: 1, indices: rows }] });
+    expect(Array.from(again[0]!.value)).toEqual([0, 0, 0, 0, 3]);
+    expect(h.holdings().bytes).toBeGreaterThan(100 * 5 * 8);
+  });
 });

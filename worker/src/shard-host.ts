@@ -15,7 +15,8 @@ import {
 } from '@optfleet/proto';
 import { maxRowNormSq } from './kernels/cpu/fused.js';
 import { readDataFile, sliceRows, type ParsedDataFile } from './shards/data-file.js';
-import { shardBytes, type ShardData } from './shards/shard-data.js';
+import { shardBytes, sharedF64, type ShardData } from './shards/shard-data.js';
+import { OP_STATE } from './tasks/state.js';
 import { syntheticShard } from './shards/synthetic.js';
 import type { OpExecutor } from './executor.js';
 
@@ -46,6 +47,8 @@ interface HostedJob {
   readonly shardCount: number;
   readonly shards: Map<number, ShardData>;
   readonly owned: Set<number>;
+  /** Sticky per-shard state (SharedArrayBuffer-backed), kept between rounds. */
+  readonly state: Map<number, Record<string, Float64Array>>;
 }
 
 function summarize(s: ShardData): ShardSummary {
@@ -97,7 +100,7 @@ export class ShardHost {
         shards.set(s, sliceRows(file, s, a, b));
       }
     }
-    this.jobs.set(jobId, { spec, shardCount, shards, owned });
+    this.jobs.set(jobId, { spec, shardCount, shards, owned, state: new Map([...owned].map((sh) => [sh, {}])) });
     return [...shards.values()].sort((p, q) => p.shard - q.shard).map(summarize);
   }
 
@@ -109,11 +112,18 @@ export class ShardHost {
     const inputs = w.work.map((item) => {
       const shard = job.shards.get(item.shard);
       if (shard === undefined) throw invalidArgument(`round.shards: shard ${item.shard} is not held by this worker`);
-      return { op: w.op, loss, shard, points: w.points, indices: item.indices };
+      return { op: w.op, loss, shard, points: w.points, indices: item.indices, state: this.stateFor(job, shard, w.op) };
     });
     const values = await this.executor.runMany(inputs, signal);
     const results = new Map<number, Float64Array>(w.work.map((item, i) => [item.shard, values[i]!] as const));
     return preReduce(job.shardCount, job.owned, results);
+  }
+
+  /** The shard's state record, with every slot the op needs allocated (zeros) on first use. */
+  private stateFor(job: HostedJob, shard: ShardData, op: Op): Record<string, Float64Array> {
+    const st = job.state.get(shard.shard)!;
+    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard.matrix.rows));
+    return st;
   }
 
   close(jobId: string): void {
@@ -129,6 +139,7 @@ export class ShardHost {
         shards++;
         bytes += shardBytes(s);
       }
+      for (const st of j.state.values()) for (const a of Object.values(st)) bytes += a.byteLength;
     }
     return { shards, bytes };
   }

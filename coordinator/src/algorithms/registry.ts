@@ -2,6 +2,7 @@
 import type { AlgorithmSpec } from '@optfleet/proto';
 import type { Driver, ProblemInfo } from './driver.js';
 import { LbfgsDriver } from './finite-sum/lbfgs/driver.js';
+import { SagaDriver } from './finite-sum/saga/driver.js';
 import { SgdDriver } from './finite-sum/sgd/driver.js';
 import { SvrgDriver } from './finite-sum/svrg/driver.js';
 
@@ -11,6 +12,8 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo): Driver {
       return new SvrgDriver(p, alg);
     case 'sgd':
       return new SgdDriver(p, alg);
+    case 'saga':
+      return new SagaDriver(p, alg);
     case 'lbfgs':
       return new LbfgsDriver(p, alg);
   }

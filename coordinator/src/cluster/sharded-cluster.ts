@@ -3,14 +3,10 @@
  * shards, sends each worker one message per round (points once, its shards' work), and combines
  * the pre-reduced tree nodes in shard order.
  */
-import { combineNodes, invalidArgument, ERROR_CODES, OptfleetError, OP_POINTS, type JobSpec, type TreeNodeValue } from '@optfleet/proto';
+import { opResultLength, combineNodes, invalidArgument, ERROR_CODES, OptfleetError, OP_POINTS, type JobSpec, type TreeNodeValue } from '@optfleet/proto';
 import type { Cluster, JobLayout, RoundRequest, RoundResult, ShardSummary, WorkerEndpoint } from './cluster.js';
 import { placeShards } from './placement.js';
 
-/** Result vector length of each op for d features. */
-export function opResultLength(op: RoundRequest['op'], d: number): number {
-  return op === 'loss-grad' ? d + 2 : d + 1;
-}
 
 export class ShardedCluster implements Cluster {
   private jobId = '';

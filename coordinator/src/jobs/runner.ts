@@ -128,7 +128,8 @@ export async function runJob(
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
     checkFinite('round result', res.sum, rounds);
-    const calls = (ask.op === 'grad-diff' ? 2 : 1) * res.sum[info.d + (ask.op === 'loss-grad' ? 1 : 0)]!;
+    // The last element of every op's result is the rows it evaluated; grad-diff evaluates two points.
+    const calls = (ask.op === 'grad-diff' ? 2 : 1) * res.sum[res.sum.length - 1]!;
     if (ask.purpose === 'evaluation') {
       evalRounds++;
       evalCalls += calls;

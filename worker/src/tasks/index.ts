@@ -2,9 +2,13 @@
 import type { Op } from '@optfleet/proto';
 import gradDiffTask from './grad-diff.js';
 import lossGradTask from './loss-grad.js';
+import sagaInitTask from './saga-init.js';
+import sagaStepTask from './saga-step.js';
 import type { TaskFn } from './protocol.js';
 
 export const TASKS: Record<Op, TaskFn> = {
   'loss-grad': lossGradTask,
   'grad-diff': gradDiffTask,
+  'saga-init': sagaInitTask,
+  'saga-step': sagaStepTask,
 };

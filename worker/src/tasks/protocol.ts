@@ -13,6 +13,11 @@ export interface TaskInput {
   readonly points: readonly Float64Array[];
   /** Local row indices, or null for every row of the shard. */
   readonly indices: Uint32Array | null;
+  /**
+   * The shard's sticky state (e.g. SAGA's table): SharedArrayBuffer-backed arrays the host
+   * allocated before dispatch, so a task's writes land in place and stay for later rounds.
+   */
+  readonly state: Readonly<Record<string, Float64Array>>;
 }
 
 /** An expected failure, returned as a value (class and code do not survive postMessage). */

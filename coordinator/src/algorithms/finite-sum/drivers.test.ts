@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateJobSpec } from '@optfleet/proto';
+import { KeyedRng, validateJobSpec } from '@optfleet/proto';
+import { sampleDistinctRows } from './objective.js';
 import { runJob } from '../../jobs/runner.js';
 import { leastSquaresOptimum, TinyCluster, tinyProblem } from '../../test-support.js';
 import { SvrgDriver } from './svrg/driver.js';
@@ -25,7 +26,7 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
   const p = tinyProblem('least-squares', 200, 5, 1);
   const wStar = leastSquaresOptimum(p, 0.01);
 
-  for (const alg of [{ name: 'svrg', batchSize: 8 }, { name: 'lbfgs' }] as const) {
+  for (const alg of [{ name: 'svrg', batchSize: 8 }, { name: 'saga', batchSize: 8, evalEvery: 200 }, { name: 'lbfgs' }] as const) {
     it(`${alg.name} reaches the optimum to 1e-8`, async () => {
       const out = await runJob('j', spec(alg), new TinyCluster(p), 1);
       expect(out.final.gradNorm).toBeLessThanOrEqual(1e-10);
@@ -82,6 +83,22 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
       code: 'DIVERGED',
       message: expect.stringMatching(/diverged \(lower the step size\)/),
     });
+  });
+
+  it('saga counts n for the table, b per step, and evaluations apart', async () => {
+    const out = await runJob('j', spec({ name: 'saga', batchSize: 8, evalEvery: 10 }, { maxRounds: 31, gradNorm: 0 }), new TinyCluster(p), 1);
+    // round 1 = saga-init (n calls, algorithm); 30 steps of 8; evaluations at steps 10, 20, 30.
+    expect(out.final.oracleCalls).toBe(200 + 30 * 8);
+    expect(out.final.evaluationRounds).toBe(3);
+    expect(out.final.rounds).toBe(34);
+  });
+
+  it('distinct-row sampling returns b distinct ascending rows in range', () => {
+    const rows = sampleDistinctRows(new KeyedRng(1, 2, 3, 'x'), 50, 20);
+    expect(rows).toHaveLength(20);
+    expect(new Set(rows).size).toBe(20);
+    expect([...rows].every((r, i) => r < 50 && (i === 0 || r > rows[i - 1]!))).toBe(true);
+    expect(Array.from(sampleDistinctRows(new KeyedRng(1, 2, 3, 'x'), 5, 5))).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('a restored SVRG driver continues bit-identically', () => {

@@ -34,3 +34,13 @@ export function sampleRows(rng: { nextInt(n: number): number }, n: number, b: nu
   for (let k = 0; k < b; k++) rows[k] = rng.nextInt(n);
   return rows;
 }
+
+/** b distinct rows of [0, n) (Floyd's algorithm), ascending; b ≤ n. */
+export function sampleDistinctRows(rng: { nextInt(n: number): number }, n: number, b: number): Uint32Array {
+  const chosen = new Set<number>();
+  for (let j = n - b; j < n; j++) {
+    const t = rng.nextInt(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Uint32Array.from(chosen).sort();
+}

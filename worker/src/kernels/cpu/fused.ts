@@ -129,3 +129,64 @@ export function maxRowNormSq(m: RowMatrix): number {
   }
   return best;
 }
+
+/**
+ * SAGA table initialisation: as lossGrad over all rows, and stores each row's loss slope
+ * ℓ'_i(w) in `alpha` (the per-shard table; for GLMs ∇ℓ_i = ℓ'_i·x_i, so n scalars suffice).
+ */
+export function sagaInit(kind: LossKind, m: RowMatrix, y: Float64Array, w: Float64Array, alpha: Float64Array, out: Float64Array): void {
+  const d = m.cols;
+  let loss = 0;
+  for (let r = 0; r < m.rows; r++) {
+    let z = 0;
+    if (m.kind === 'dense') {
+      const base = r * d;
+      for (let j = 0; j < d; j++) z += m.x[base + j]! * w[j]!;
+    } else {
+      for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) z += m.values[p]! * w[m.indices[p]!]!;
+    }
+    const yr = y[r]!;
+    loss += lossValue(kind, z, yr);
+    const s = lossSlope(kind, z, yr);
+    alpha[r] = s;
+    addRow(m, r, s, out);
+  }
+  out[d] = loss;
+  out[d + 1] = m.rows;
+}
+
+/**
+ * SAGA step on distinct rows: out += (ℓ'_i(w) − α_i)·x_i, then α_i ← ℓ'_i(w).
+ * out[0..d) = the sum, out[d] = rows evaluated.
+ */
+export function sagaStep(kind: LossKind, m: RowMatrix, y: Float64Array, w: Float64Array, alpha: Float64Array, rows: Uint32Array, out: Float64Array): void {
+  const d = m.cols;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    let z = 0;
+    if (m.kind === 'dense') {
+      const base = r * d;
+      for (let j = 0; j < d; j++) z += m.x[base + j]! * w[j]!;
+    } else {
+      for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) z += m.values[p]! * w[m.indices[p]!]!;
+    }
+    const s = lossSlope(kind, z, y[r]!);
+    addRow(m, r, s - alpha[r]!, out);
+    alpha[r] = s;
+  }
+  out[d] = rows.length;
+}
+
+/** out[0..d) += c·x_r. */
+function addRow(m: RowMatrix, r: number, c: number, out: Float64Array): void {
+  if (m.kind === 'dense') {
+    const d = m.cols;
+    const base = r * d;
+    for (let j = 0; j < d; j++) out[j] = out[j]! + c * m.x[base + j]!;
+  } else {
+    for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) {
+      const j = m.indices[p]!;
+      out[j] = out[j]! + c * m.values[p]!;
+    }
+  }
+}
