@@ -194,6 +194,8 @@ async function grpc(spec: JobSpec, o: RoundsOptions, workers: number, threads: n
             coordinator.server.address,
             '--exit-on-disconnect',
             '--quiet',
+            '--metrics-listen',
+            'off',
             '--threads',
             String(threads),
             '--name',

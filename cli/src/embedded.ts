@@ -85,6 +85,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
             `embedded-${i}`,
             '--exit-on-disconnect',
             '--quiet',
+            '--metrics-listen',
+            'off',
           ],
           { stdio: ['ignore', 'ignore', o.workerStderr ?? 'inherit'] },
         );

@@ -5,10 +5,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
-import { pino } from 'pino';
 import * as grpc from '@grpc/grpc-js';
-import { startCoordinator, type JobResultDoc } from '@optfleet/coordinator';
-import { startWorker } from '@optfleet/worker';
+import { createPromCoordinatorMetrics, startCoordinator, type JobResultDoc } from '@optfleet/coordinator';
+import { createPromWorkerMetrics, startWorker } from '@optfleet/worker';
 import {
   ERROR_CODES,
   OptfleetError,
@@ -25,7 +24,10 @@ import {
 import { call, jobClient, jobSummary, STATE_NAMES } from './client.js';
 import { killChildren, runEmbedded } from './embedded.js';
 import { makeSink } from './output.js';
+import { loadResult, renderConvergenceSvg } from './plot.js';
 import { readEnv } from './config/env.js';
+import { levelLog, makeLogger } from './logger.js';
+import { newRegistry, startMetricsServer } from './metrics-server.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -52,6 +54,11 @@ function intFlag(name: string, min: number, max: number) {
       throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
     return n;
   };
+}
+
+/** host:port, or "off". */
+function metricsListen(v: string): string {
+  return v === 'off' ? v : hostPort('--metrics-listen')(v);
 }
 
 function hostPort(name: string) {
@@ -120,8 +127,12 @@ program
   .option('--threads <n>', 'pool threads per worker process (default: cores / workers)', intFlag('--threads', 1, 1024))
   .option('--out <file>', 'write the result document (JSON) here')
   .option('--json', 'print one JSON object per event instead of a progress bar', false)
+  .option('--plot <file>', 'write the convergence plot (SVG) here')
   .action(
-    async (specPath: string, opts: { workers: number; transport: 'inprocess' | 'grpc'; threads?: number; out?: string; json: boolean }) => {
+    async (
+      specPath: string,
+      opts: { workers: number; transport: 'inprocess' | 'grpc'; threads?: number; out?: string; json: boolean; plot?: string },
+    ) => {
       const spec = await loadSpec(specPath).catch(fail);
       const sink = makeSink(opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain', spec.name);
       const ac = new AbortController();
@@ -149,6 +160,10 @@ program
       }).catch(fail);
       sink.done(doc);
       if (opts.out !== undefined) await writeFile(opts.out, JSON.stringify(doc, null, 2) + '\n');
+      if (opts.plot !== undefined) {
+        if (doc.history.length === 0) process.stderr.write(`optfleet: no plot written: the job recorded no history (${doc.status})\n`);
+        else await writeFile(opts.plot, await renderConvergenceSvg([{ label: spec.name, result: doc }], spec.name));
+      }
       process.exit(interrupted ? EXIT.interrupted : exitCodeFor(doc));
     },
   );
@@ -160,18 +175,41 @@ program
   .option('--min-workers <n>', 'workers a job waits for before starting', intFlag('--min-workers', 1, 100000), 1)
   .option('--heartbeat-interval-ms <ms>', 'how often workers heartbeat', intFlag('--heartbeat-interval-ms', 50, 600000), 1000)
   .option('--heartbeat-timeout-ms <ms>', 'a worker silent this long is dead', intFlag('--heartbeat-timeout-ms', 100, 3600000), 5000)
-  .action(async (opts: { listen: string; minWorkers: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }) => {
-    const log = pino({ name: 'optfleet-coordinator', level: ENV.logLevel }, pino.destination(2));
-    const c = await startCoordinator({ ...opts, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(fail);
-    log.info({ address: c.server.address }, 'coordinator listening');
-    process.stdout.write(`listening on ${c.server.address}\n`);
-    const stop = (): void => {
-      log.info('shutting down');
-      void c.close(2000).then(() => process.exit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  .option('--metrics-listen <host:port>', 'serve /metrics, /healthz, /readyz here ("off" disables)', metricsListen, '0.0.0.0:9464')
+  .action(
+    async (opts: {
+      listen: string;
+      minWorkers: number;
+      heartbeatIntervalMs: number;
+      heartbeatTimeoutMs: number;
+      metricsListen: string;
+    }) => {
+      const log = makeLogger('optfleet-coordinator', ENV.logLevel);
+      const registry = newRegistry();
+      const c = await startCoordinator({
+        listen: opts.listen,
+        minWorkers: opts.minWorkers,
+        heartbeatIntervalMs: opts.heartbeatIntervalMs,
+        heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+        log: levelLog(log),
+        metrics: (sources) => createPromCoordinatorMetrics(registry, sources),
+      }).catch(fail);
+      log.info({ address: c.server.address }, 'coordinator listening');
+      process.stdout.write(`listening on ${c.server.address}\n`);
+      const metrics =
+        opts.metricsListen === 'off' ? undefined : await startMetricsServer(opts.metricsListen, registry, () => true).catch(fail);
+      if (metrics !== undefined) {
+        log.info({ address: metrics.address }, 'metrics listening');
+        process.stdout.write(`metrics on http://${metrics.address}/metrics\n`);
+      }
+      const stop = (): void => {
+        log.info('shutting down');
+        void Promise.all([c.close(2000), metrics?.close()]).then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
 coordinatorOption(program.command('worker'))
   .description('run a worker that dials a coordinator')
@@ -185,29 +223,47 @@ coordinatorOption(program.command('worker'))
   .option('--name <name>', 'name shown by the coordinator (default hostname:pid)')
   .option('--exit-on-disconnect', 'exit when the coordinator goes away instead of reconnecting', false)
   .option('--protocol-version <v>', 'protocol version to announce (testing only)', intFlag('--protocol-version', 0, 1000000))
+  .option('--metrics-listen <host:port>', 'serve /metrics, /healthz, /readyz here ("off" disables)', metricsListen, '0.0.0.0:9465')
   .option('--quiet', 'log warnings and errors only', false)
   .action(
     async (opts: {
       coordinator: string;
       threads?: number;
+      inlineWork: number;
       name?: string;
       exitOnDisconnect: boolean;
       protocolVersion?: number;
+      metricsListen: string;
       quiet: boolean;
     }) => {
-      const log = pino({ name: 'optfleet-worker', level: opts.quiet ? 'warn' : ENV.logLevel }, pino.destination(2));
+      const log = makeLogger('optfleet-worker', opts.quiet ? 'warn' : ENV.logLevel);
+      const registry = newRegistry();
       const w = startWorker({
         coordinator: opts.coordinator,
         exitOnDisconnect: opts.exitOnDisconnect,
+        inlineWork: opts.inlineWork,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
         ...(opts.name === undefined ? {} : { name: opts.name }),
         ...(opts.protocolVersion === undefined ? {} : { protocolVersion: opts.protocolVersion }),
         log: (m) => log.info(m),
+        metrics: (sources) => createPromWorkerMetrics(registry, sources),
       });
+      const metrics =
+        opts.metricsListen === 'off'
+          ? undefined
+          : await startMetricsServer(opts.metricsListen, registry, () => w.ready()).catch(async (e: unknown) => {
+              await w.stop();
+              fail(e);
+            });
+      if (metrics !== undefined) {
+        log.info({ address: metrics.address }, 'metrics listening');
+        process.stdout.write(`metrics on http://${metrics.address}/metrics\n`);
+      }
       const stop = (): void => void w.stop();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const end = await w.done;
+      await metrics?.close();
       if (end.reason === 'rejected') {
         log.error(end.message);
         process.stderr.write(`optfleet worker: rejected by the coordinator: ${end.message}\n`);
@@ -217,6 +273,20 @@ coordinatorOption(program.command('worker'))
       process.exit(end.reason === 'closed' ? EXIT.ok : opts.exitOnDisconnect ? EXIT.ok : EXIT.failed);
     },
   );
+
+program
+  .command('plot')
+  .description('draw the convergence history of one or more result files (overlaid) as SVG')
+  .argument('<results...>', 'result files written by --out')
+  .option('--out <file>', 'SVG to write (default: the first result file with .svg)')
+  .option('--title <title>', 'figure title', 'optfleet convergence')
+  .action(async (files: string[], opts: { out?: string; title: string }) => {
+    const series = await Promise.all(files.map(loadResult)).catch(fail);
+    const svg = await renderConvergenceSvg(series, opts.title).catch(fail);
+    const out = opts.out ?? files[0]!.replace(/\.json$/i, '') + '.svg';
+    await writeFile(out, svg);
+    process.stdout.write(`${out}\n`);
+  });
 
 coordinatorOption(program.command('submit'))
   .description('submit a job spec to a coordinator; prints the job id (with --watch, follows it)')

@@ -4,6 +4,7 @@
  */
 import { ShardedCluster } from './cluster/sharded-cluster.js';
 import { JobManager } from './jobs/job-manager.js';
+import { noopCoordinatorMetrics, type CoordinatorMetricSources, type CoordinatorMetrics } from './metrics.js';
 import { startGrpcServer, type GrpcServerHandle } from './transport/grpc/server.js';
 import { WorkerRegistry, type WorkerRegistryOptions } from './transport/grpc/worker-registry.js';
 
@@ -12,6 +13,8 @@ export interface CoordinatorOptions extends WorkerRegistryOptions {
   listen?: string;
   /** Workers a job waits for before it starts. @default 1 */
   minWorkers?: number;
+  /** Builds the metrics once the job manager and registry exist (for scrape-time sources). @default no-op */
+  metrics?: (sources: CoordinatorMetricSources) => CoordinatorMetrics;
 }
 
 export interface CoordinatorHandle {
@@ -22,15 +25,23 @@ export interface CoordinatorHandle {
 }
 
 export async function startCoordinator(o: CoordinatorOptions = {}): Promise<CoordinatorHandle> {
-  const registry = new WorkerRegistry(o);
+  let metrics: CoordinatorMetrics = noopCoordinatorMetrics;
+  const registry = new WorkerRegistry({ ...o, onWorkerLost: () => metrics.workerLost() });
   const minWorkers = o.minWorkers ?? 1;
   const jobs = new JobManager({
     ...(o.log === undefined ? {} : { log: o.log }),
+    metrics: {
+      round: (r) => metrics.round(r),
+      jobProgress: (id, p) => metrics.jobProgress(id, p),
+      jobEnded: (id, s) => metrics.jobEnded(id, s),
+      workerLost: () => metrics.workerLost(),
+    },
     clusterFor: async (_spec, signal) => {
       const workers = await registry.waitFor(minWorkers, signal);
       return { cluster: new ShardedCluster(workers), workers: workers.length, transport: 'grpc' };
     },
   });
+  if (o.metrics !== undefined) metrics = o.metrics({ jobsByState: () => jobs.countByState(), workersLive: () => registry.live().length });
   let server: GrpcServerHandle;
   try {
     server = await startGrpcServer(o.listen ?? '127.0.0.1:7070', jobs, registry);

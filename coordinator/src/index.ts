@@ -20,7 +20,11 @@ export { SvrgDriver } from './algorithms/finite-sum/svrg/driver.js';
 export { SgdDriver } from './algorithms/finite-sum/sgd/driver.js';
 export { SagaDriver } from './algorithms/finite-sum/saga/driver.js';
 export { LbfgsDriver } from './algorithms/finite-sum/lbfgs/driver.js';
+export { LsvrgDriver } from './algorithms/finite-sum/lsvrg/driver.js';
+export { SarahDriver } from './algorithms/finite-sum/sarah/driver.js';
+export { PageDriver } from './algorithms/finite-sum/page/driver.js';
 export { fullObjective, norm2 } from './algorithms/finite-sum/objective.js';
+export { createPromCoordinatorMetrics, noopCoordinatorMetrics, JOB_STATES, ROUND_BUCKETS } from './metrics.js';
 
 export type { CoordinatorOptions, CoordinatorHandle } from './coordinator.js';
 export type { JobRecord, JobEvent, JobManagerOptions, ClusterLease } from './jobs/job-manager.js';
@@ -29,3 +33,6 @@ export type { JobResultDoc, JobStatus, HistoryEntry, FinalState } from './jobs/r
 export type { Cluster, JobLayout, RoundRequest, RoundResult, ShardSummary, WorkerEndpoint } from './cluster/cluster.js';
 export type { Driver, Ask, Observation, ProblemInfo, DriverState } from './algorithms/driver.js';
 export type { GrpcServerHandle } from './transport/grpc/server.js';
+export type { CoordinatorMetrics, CoordinatorMetricSources, RoundObservation, JobProgressObservation } from './metrics.js';
+export type { JobLog } from './jobs/job-manager.js';
+export type { RoundInfo } from './jobs/runner.js';

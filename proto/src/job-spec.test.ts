@@ -66,6 +66,20 @@ describe('job spec', () => {
     expect(err({ ...good, stop: { maxRounds: 0 } }).message).toMatch(/spec\.stop\.maxRounds: must be ≥ 1/);
   });
 
+  it('validates the L-SVRG, SARAH and PAGE parameters', () => {
+    const alg = (algorithm: Record<string, unknown>) => validateJobSpec({ ...good, algorithm }).algorithm;
+    expect(alg({ name: 'lsvrg' })).toEqual({ name: 'lsvrg', batchSize: 64 });
+    expect(alg({ name: 'sarah' })).toEqual({ name: 'sarah', batchSize: 64 });
+    expect(alg({ name: 'page' })).toEqual({ name: 'page' });
+    expect(alg({ name: 'page', batchSize: 10, p: 1, stepSize: 0.5 })).toEqual({ name: 'page', batchSize: 10, p: 1, stepSize: 0.5 });
+    expect(err({ ...good, algorithm: { name: 'lsvrg', p: 0 } }).message).toMatch(/spec\.algorithm\.p: must be > 0/);
+    expect(err({ ...good, algorithm: { name: 'page', p: 1.5 } }).message).toMatch(/spec\.algorithm\.p: must be ≤ 1/);
+    expect(err({ ...good, algorithm: { name: 'sarah', innerSteps: 0 } }).message).toMatch(/spec\.algorithm\.innerSteps: must be ≥ 1/);
+    for (const name of ['lsvrg', 'sarah', 'page']) {
+      expect(err({ ...good, algorithm: { name, batchSize: 101 } }).message).toMatch(/spec\.algorithm\.batchSize: 101 is over n = 100/);
+    }
+  });
+
   it('rejects NaN and non-finite numbers', () => {
     expect(err({ ...good, problem: { ...good.problem, l2: NaN } }).message).toMatch(/spec\.problem\.l2/);
     expect(() => parseJobSpec('name: a\nseed: .nan\n')).toThrowError(/spec\.seed/);

@@ -77,6 +77,36 @@ const saga = z.strictObject({
   evalEvery: int(1, LIMITS.maxRounds).default(100),
 });
 
+const lsvrg = z.strictObject({
+  name: z.literal('lsvrg'),
+  /** Step size η (default 1/(3·L_max)). */
+  stepSize: positive(1e6).optional(),
+  /** Rows per step (one round each). @default 64 */
+  batchSize: int(1, LIMITS.batchSize).default(64),
+  /** Probability of a new snapshot (a full-gradient round) after each step, in (0, 1] (default batchSize / n). */
+  p: z.number().gt(0).max(1).optional(),
+});
+
+const sarah = z.strictObject({
+  name: z.literal('sarah'),
+  /** Step size η (default 1/(2·L_max)). */
+  stepSize: positive(1e6).optional(),
+  /** Distinct rows per inner step (one round each). @default 64 */
+  batchSize: int(1, LIMITS.batchSize).default(64),
+  /** Steps per outer loop, the full-gradient step included (default: ceil(n / batchSize)). */
+  innerSteps: int(1, LIMITS.maxRounds).optional(),
+});
+
+const page = z.strictObject({
+  name: z.literal('page'),
+  /** Step size η (default 1/(L_max·(1 + √((1 − p)/(p·batchSize)))), Li et al. 2021). */
+  stepSize: positive(1e6).optional(),
+  /** Distinct rows b′ per gradient-difference step (default: ceil(√n)). */
+  batchSize: int(1, LIMITS.batchSize).optional(),
+  /** Probability of a full-gradient step, in (0, 1] (default b′/(n + b′)). */
+  p: z.number().gt(0).max(1).optional(),
+});
+
 const lbfgs = z.strictObject({
   name: z.literal('lbfgs'),
   /** Correction pairs kept. @default 10 */
@@ -110,7 +140,7 @@ export const jobSpecSchema = z
     /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
     shards: int(1, LIMITS.shards).optional(),
     problem,
-    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs]),
+    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs, lsvrg, sarah, page]),
     stop,
   })
   .superRefine((spec, ctx) => {
@@ -127,7 +157,7 @@ export const jobSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['shards'], message: `${spec.shards} shards for only ${data.n} rows (at most n)` });
       }
       const alg = spec.algorithm;
-      if (alg.name !== 'lbfgs' && alg.batchSize > data.n) {
+      if (alg.name !== 'lbfgs' && alg.batchSize !== undefined && alg.batchSize > data.n) {
         ctx.addIssue({ code: 'custom', path: ['algorithm', 'batchSize'], message: `${alg.batchSize} is over n = ${data.n}` });
       }
     }

@@ -143,6 +143,8 @@ describe('bad input', () => {
         '--protocol-version',
         String(PROTOCOL_VERSION + 1),
         '--exit-on-disconnect',
+        '--metrics-listen',
+        'off',
       ]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
@@ -280,6 +282,8 @@ describe('bad input', () => {
         '--threads',
         '1',
         '--quiet',
+        '--metrics-listen',
+        'off',
       ]);
       try {
         await waitUntil(() => results.length >= 3, 30_000, 'three task results');

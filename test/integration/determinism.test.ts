@@ -24,6 +24,9 @@ describe('bit-identical results whatever the transport and worker count', () => 
     lbfgs: { name: 'det-lbfgs', algorithm: { name: 'lbfgs' }, stop: { maxRounds: 40, gradNorm: 0 } },
     saga: { name: 'det-saga', algorithm: { name: 'saga', batchSize: 10, evalEvery: 50 }, stop: { maxRounds: 300, gradNorm: 0 } },
     sgd: { name: 'det-sgd', algorithm: { name: 'sgd', batchSize: 10, evalEvery: 50 }, stop: { maxRounds: 200, gradNorm: 0 } },
+    lsvrg: { name: 'det-lsvrg', algorithm: { name: 'lsvrg', batchSize: 16, p: 0.02 }, stop: { maxRounds: 300, gradNorm: 0 } },
+    sarah: { name: 'det-sarah', algorithm: { name: 'sarah', batchSize: 16, innerSteps: 50 }, stop: { maxRounds: 300, gradNorm: 0 } },
+    page: { name: 'det-page', algorithm: { name: 'page' }, stop: { maxRounds: 300, gradNorm: 0 } },
   };
 
   for (const [key, job] of Object.entries(jobs)) {

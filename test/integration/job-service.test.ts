@@ -17,14 +17,26 @@ describe('JobService over gRPC with a coordinator and worker processes', () => {
 
   beforeAll(async () => {
     tmp = await tempDir();
-    coordinator = startCli(['coordinator', '--listen', '127.0.0.1:0', '--min-workers', '2', '--heartbeat-interval-ms', '200']);
+    coordinator = startCli([
+      'coordinator',
+      '--listen',
+      '127.0.0.1:0',
+      '--min-workers',
+      '2',
+      '--heartbeat-interval-ms',
+      '200',
+      '--metrics-listen',
+      '127.0.0.1:0',
+    ]);
     let out = '';
     coordinator.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     try {
       await waitUntil(() => /listening on (\S+)/.test(out), 20_000, 'the coordinator to listen');
       address = /listening on (\S+)/.exec(out)![1]!;
       for (let i = 0; i < 2; i++)
-        workers.push(startCli(['worker', '--coordinator', address, '--threads', '1', '--name', `svc-${i}`, '--quiet']));
+        workers.push(
+          startCli(['worker', '--coordinator', address, '--threads', '1', '--name', `svc-${i}`, '--quiet', '--metrics-listen', 'off']),
+        );
     } catch (e) {
       coordinator.child.kill('SIGKILL');
       throw e;

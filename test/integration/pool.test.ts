@@ -38,7 +38,14 @@ describe('PoolExecutor', () => {
   });
 
   it('an expected failure comes back as a value with its code', async () => {
-    const bad: TaskInput = { op: 'loss-grad', loss: 'logistic', shard: shards[0]!, points: [new Float64Array(3)], indices: null, state: {} };
+    const bad: TaskInput = {
+      op: 'loss-grad',
+      loss: 'logistic',
+      shard: shards[0]!,
+      points: [new Float64Array(3)],
+      indices: null,
+      state: {},
+    };
     await expect(pool.runMany([bad])).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/3 values, the shard has 30 features/),

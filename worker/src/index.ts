@@ -19,6 +19,7 @@ export { lossGrad, gradDiff, maxRowNormSq } from './kernels/cpu/fused.js';
 export { lossValue, lossSlope } from './kernels/cpu/losses.js';
 export { connectWorkerChannel } from './transport/grpc/agent.js';
 export { TASKS } from './tasks/index.js';
+export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
 export type { WorkerOptions, WorkerHandle } from './worker.js';
 export type { ShardSummary, RoundWork, ShardWorkItem } from './shard-host.js';
@@ -29,3 +30,4 @@ export type { ParsedDataFile, DataFileOptions } from './shards/data-file.js';
 export type { LossKind } from './kernels/cpu/losses.js';
 export type { TaskInput, TaskOutput, TaskFailure } from './tasks/protocol.js';
 export type { ChannelEnd, GrpcAgentOptions } from './transport/grpc/agent.js';
+export type { WorkerMetrics, WorkerMetricSources, PoolSnapshot } from './metrics.js';

@@ -12,6 +12,7 @@ import { ERROR_CODES, OptfleetError } from '@optfleet/proto';
 import { runInline, unwrapBatch, type OpExecutor } from './executor.js';
 import { estimateWork, type BatchInput, type BatchOutput } from './tasks/batch.js';
 import type { TaskInput } from './tasks/protocol.js';
+import type { PoolSnapshot } from './metrics.js';
 
 export interface PoolOptions {
   /** Threads in the pool. @default os.availableParallelism() */
@@ -54,6 +55,10 @@ export function balance(items: readonly TaskInput[], k: number): number[][] {
     load[best] = load[best]! + w;
   }
   return groups.filter((g) => g.length > 0);
+}
+
+function finiteOr0(v: number): number {
+  return Number.isFinite(v) ? v : 0;
 }
 
 export class PoolExecutor implements OpExecutor {
@@ -102,13 +107,15 @@ export class PoolExecutor implements OpExecutor {
     return results;
   }
 
-  /** Pool statistics for metrics (piscina reports milliseconds). */
-  stats(): { utilization: number; queueSize: number; threads: number; completed: number } {
+  /** Pool statistics for metrics (piscina reports milliseconds; metrics.ts converts). */
+  stats(): PoolSnapshot {
     return {
       utilization: this.pool.utilization,
       queueSize: this.pool.queueSize,
       threads: this.pool.threads.length,
       completed: this.pool.completed,
+      runTimeMeanMs: finiteOr0(this.pool.histogram.runTime.mean),
+      waitTimeMeanMs: finiteOr0(this.pool.histogram.waitTime.mean),
     };
   }
 

@@ -76,7 +76,9 @@ describe('ShardHost', () => {
     await h.open('j', spec, [0, 1], 2);
     const w = Float64Array.from([0.3, -0.1, 0.2, 0.5]);
     const all = [0, 1].map((shard) => ({ shard, indices: null }));
-    await expect(h.round('j', { op: 'saga-step', points: [w], work: [{ shard: 0, indices: Uint32Array.from([1]) }] })).rejects.toMatchObject({
+    await expect(
+      h.round('j', { op: 'saga-step', points: [w], work: [{ shard: 0, indices: Uint32Array.from([1]) }] }),
+    ).rejects.toMatchObject({
       code: 'FAILED_PRECONDITION',
       message: 'saga-step on shard 0 before saga-init',
     });

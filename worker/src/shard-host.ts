@@ -17,6 +17,7 @@ import { maxRowNormSq } from './kernels/cpu/fused.js';
 import { readDataFile, sliceRows, type ParsedDataFile } from './shards/data-file.js';
 import { shardBytes, sharedF64, type ShardData } from './shards/shard-data.js';
 import { OP_STATE } from './tasks/state.js';
+import { noopWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { syntheticShard } from './shards/synthetic.js';
 import type { OpExecutor } from './executor.js';
 
@@ -66,7 +67,10 @@ function summarize(s: ShardData): ShardSummary {
 export class ShardHost {
   private readonly jobs = new Map<string, HostedJob>();
 
-  constructor(private readonly executor: OpExecutor) {}
+  constructor(
+    private readonly executor: OpExecutor,
+    private readonly metrics: WorkerMetrics = noopWorkerMetrics,
+  ) {}
 
   /** Builds or loads the listed shards of a job. Bad data is INVALID_ARGUMENT before any round. */
   async open(jobId: string, spec: JobSpec, shardIds: readonly number[], shardCount: number): Promise<ShardSummary[]> {
@@ -114,7 +118,15 @@ export class ShardHost {
       if (shard === undefined) throw invalidArgument(`round.shards: shard ${item.shard} is not held by this worker`);
       return { op: w.op, loss, shard, points: w.points, indices: item.indices, state: this.stateFor(job, shard, w.op) };
     });
-    const values = await this.executor.runMany(inputs, signal);
+    const t0 = performance.now();
+    let values: Float64Array[];
+    try {
+      values = await this.executor.runMany(inputs, signal);
+    } catch (e) {
+      this.metrics.task(w.op, 'error', (performance.now() - t0) / 1000);
+      throw e;
+    }
+    this.metrics.task(w.op, 'ok', (performance.now() - t0) / 1000);
     const results = new Map<number, Float64Array>(w.work.map((item, i) => [item.shard, values[i]!] as const));
     return preReduce(job.shardCount, job.owned, results);
   }

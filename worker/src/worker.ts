@@ -4,6 +4,7 @@
  */
 import { PoolExecutor, type PoolOptions } from './pool.js';
 import { ShardHost } from './shard-host.js';
+import { noopWorkerMetrics, type WorkerMetricSources, type WorkerMetrics } from './metrics.js';
 import { connectWorkerChannel, type ChannelEnd } from './transport/grpc/agent.js';
 
 export interface WorkerOptions extends PoolOptions {
@@ -19,6 +20,8 @@ export interface WorkerOptions extends PoolOptions {
   protocolVersion?: number;
   /** Diagnostics sink. @default no-op */
   log?: (msg: string) => void;
+  /** Builds the metrics from scrape-time sources. @default no-op */
+  metrics?: (sources: WorkerMetricSources) => WorkerMetrics;
 }
 
 export interface WorkerHandle {
@@ -26,11 +29,20 @@ export interface WorkerHandle {
   readonly done: Promise<ChannelEnd>;
   /** Stops serving, closes the channel and the pool. */
   stop(): Promise<void>;
+  /** True while registered with a coordinator (for /readyz). */
+  ready(): boolean;
 }
 
 export function startWorker(o: WorkerOptions): WorkerHandle {
   const pool = new PoolExecutor(o);
-  const host = new ShardHost(pool);
+  // The metrics read holdings lazily at scrape time, so they can be built before the host.
+  const holder: { host?: ShardHost } = {};
+  const metrics =
+    o.metrics?.({ pool: () => pool.stats(), holdings: () => holder.host?.holdings() ?? { shards: 0, bytes: 0 }, backend: 'cpu' }) ??
+    noopWorkerMetrics;
+  const host = new ShardHost(pool, metrics);
+  holder.host = host;
+  let registered = false;
   const log = o.log ?? (() => undefined);
   let stopping = false;
   let current: ReturnType<typeof connectWorkerChannel> | undefined;
@@ -44,11 +56,13 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
         coordinator: o.coordinator,
         threads: pool.threads,
         log,
+        onRegistered: () => (registered = true),
         ...(o.name === undefined ? {} : { name: o.name }),
         ...(o.protocolVersion === undefined ? {} : { protocolVersion: o.protocolVersion }),
       });
       const opened = Date.now();
       const end = await current.ended;
+      registered = false;
       if (stopping || end.reason !== 'disconnected' || o.exitOnDisconnect === true) return end;
       if (Date.now() - opened > 5_000) {
         since = Date.now();
@@ -69,5 +83,6 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       current?.stop();
       await done;
     },
+    ready: () => registered,
   };
 }

@@ -43,6 +43,14 @@ export interface Observation {
   readonly gradNorm: number;
   /** The driver's iteration count at this point. */
   readonly iteration: number;
+  /**
+   * Recursive-estimator health (PAGE): ‖g_t − ∇f(x_{t+1})‖, the estimator g_t just before this
+   * full gradient replaces it, against that full gradient. g_t was built at the previous iterate
+   * x_t, so besides accumulated sampling and floating-point drift it includes the gradient's change
+   * over the step, ‖∇f(x_{t+1}) − ∇f(x_t)‖ ≤ L·η‖g_t‖. Absent for drivers without a recursive
+   * estimator and for the first full gradient.
+   */
+  readonly drift?: number;
 }
 
 export interface Driver {

@@ -2,7 +2,10 @@
 import type { AlgorithmSpec } from '@optfleet/proto';
 import type { Driver, ProblemInfo } from './driver.js';
 import { LbfgsDriver } from './finite-sum/lbfgs/driver.js';
+import { LsvrgDriver } from './finite-sum/lsvrg/driver.js';
+import { PageDriver } from './finite-sum/page/driver.js';
 import { SagaDriver } from './finite-sum/saga/driver.js';
+import { SarahDriver } from './finite-sum/sarah/driver.js';
 import { SgdDriver } from './finite-sum/sgd/driver.js';
 import { SvrgDriver } from './finite-sum/svrg/driver.js';
 
@@ -16,5 +19,11 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo): Driver {
       return new SagaDriver(p, alg);
     case 'lbfgs':
       return new LbfgsDriver(p, alg);
+    case 'lsvrg':
+      return new LsvrgDriver(p, alg);
+    case 'sarah':
+      return new SarahDriver(p, alg);
+    case 'page':
+      return new PageDriver(p, alg);
   }
 }

@@ -3,10 +3,18 @@
  * shards, sends each worker one message per round (points once, its shards' work), and combines
  * the pre-reduced tree nodes in shard order.
  */
-import { opResultLength, combineNodes, invalidArgument, ERROR_CODES, OptfleetError, OP_POINTS, type JobSpec, type TreeNodeValue } from '@optfleet/proto';
+import {
+  opResultLength,
+  combineNodes,
+  invalidArgument,
+  ERROR_CODES,
+  OptfleetError,
+  OP_POINTS,
+  type JobSpec,
+  type TreeNodeValue,
+} from '@optfleet/proto';
 import type { Cluster, JobLayout, RoundRequest, RoundResult, ShardSummary, WorkerEndpoint } from './cluster.js';
 import { placeShards } from './placement.js';
-
 
 export class ShardedCluster implements Cluster {
   private jobId = '';

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { ERROR_CODES, OptfleetError, toOptfleetError, type ErrorValue, type JobSpec } from '@optfleet/proto';
 import type { Cluster } from '../cluster/cluster.js';
+import { noopCoordinatorMetrics, type CoordinatorMetrics } from '../metrics.js';
 import type { JobResultDoc, JobStatus } from './result.js';
 import { runJob, shardCountFor, type RunProgress } from './runner.js';
 
@@ -35,9 +36,13 @@ export interface ClusterLease {
 export interface JobManagerOptions {
   /** Builds a cluster for a job once workers are available (may wait; rejects to fail the job). */
   clusterFor(spec: JobSpec, signal: AbortSignal): Promise<ClusterLease>;
-  /** Diagnostics. @default no-op */
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Structured logs (level, message, fields with job id and round). @default no-op */
+  log?: JobLog;
+  /** @default noopCoordinatorMetrics */
+  metrics?: CoordinatorMetrics;
 }
+
+export type JobLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
@@ -47,7 +52,18 @@ export class JobManager {
   private readonly listeners = new Map<string, Set<(e: JobEvent) => void>>();
   private readonly done = new Map<string, Promise<JobResultDoc>>();
 
-  constructor(private readonly o: JobManagerOptions) {}
+  private readonly metrics: CoordinatorMetrics;
+
+  constructor(private readonly o: JobManagerOptions) {
+    this.metrics = o.metrics ?? noopCoordinatorMetrics;
+  }
+
+  /** Jobs by state, for metrics. */
+  countByState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const j of this.jobs.values()) out[j.state] = (out[j.state] ?? 0) + 1;
+    return out;
+  }
 
   /** Accepts a validated spec and starts it. A duplicate id is ALREADY_EXISTS. */
   submit(spec: JobSpec, id?: string): JobRecord {
@@ -120,7 +136,7 @@ export class JobManager {
       if (signal.aborted) throw new OptfleetError(ERROR_CODES.CANCELLED, 'job cancelled');
       rec.state = 'RUNNING';
       this.emit(rec, 'state');
-      this.o.log?.('job running', { job: rec.id, workers: lease.workers, transport: lease.transport });
+      this.o.log?.('info', 'job running', { job: rec.id, workers: lease.workers, transport: lease.transport });
       const data = spec.problem.data;
       const fileBytes =
         data.source === 'file'
@@ -137,8 +153,17 @@ export class JobManager {
         onLayout: (l) => (clusterInfo = { transport, workers, shards: l.shardCount, rows: l.rows, features: l.cols }),
         onProgress: (p) => {
           rec.progress = p;
+          this.metrics.jobProgress(rec.id, p);
+          this.o.log?.('debug', 'progress', {
+            job: rec.id,
+            round: p.round,
+            iteration: p.iteration,
+            objective: p.objective,
+            gradNorm: p.gradNorm,
+          });
           this.emit(rec, 'progress');
         },
+        onRound: (r) => this.metrics.round({ ...r, jobId: rec.id, transport }),
       });
       doc = {
         status: 'SUCCEEDED',
@@ -152,12 +177,20 @@ export class JobManager {
       const status: JobStatus = err.code === ERROR_CODES.CANCELLED ? 'CANCELLED' : 'FAILED';
       rec.error = err.toWire();
       doc = { status, error: err.toWire(), job: { id: rec.id, name: rec.name, spec }, cluster: clusterInfo, history: [] };
-      this.o.log?.('job ended', { job: rec.id, status, code: err.code, message: err.message });
+      this.o.log?.(status === 'CANCELLED' ? 'info' : 'warn', 'job ended', {
+        job: rec.id,
+        status,
+        code: err.code,
+        message: err.message,
+        round: rec.progress?.round,
+      });
     } finally {
       await lease?.cluster.close().catch(() => undefined);
     }
     rec.state = doc.status;
     rec.result = doc;
+    this.metrics.jobEnded(rec.id, doc.status);
+    if (doc.status === 'SUCCEEDED') this.o.log?.('info', 'job ended', { job: rec.id, status: doc.status, round: doc.final?.rounds });
     rec.finishedAtMs = Date.now();
     this.aborts.delete(rec.id);
     this.emit(rec, 'state');

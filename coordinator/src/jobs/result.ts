@@ -12,6 +12,8 @@ export interface HistoryEntry {
   readonly oracleCalls: number;
   readonly objective: number;
   readonly gradNorm: number;
+  /** Estimator drift ‖g̃ − ∇f‖ at a full snapshot, for methods that report it (PAGE). */
+  readonly drift?: number;
 }
 
 export interface FinalState {

@@ -20,8 +20,19 @@ export interface RunProgress {
   readonly fraction: number;
 }
 
+/** One finished round, for metrics. */
+export interface RoundInfo {
+  readonly op: string;
+  readonly purpose: 'algorithm' | 'evaluation';
+  readonly seconds: number;
+  readonly oracleCalls: number;
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+}
+
 export interface RunHooks {
   readonly signal?: AbortSignal;
+  onRound?(r: RoundInfo): void;
   onLayout?(layout: JobLayout): void;
   onProgress?(p: RunProgress): void;
   /** Clock in seconds (injected so tests can fake it). @default performance.now()/1000 */
@@ -78,11 +89,9 @@ export async function runJob(
     lMax: lossCurvature(spec.problem.kind) * layout.maxRowNormSq + spec.problem.l2,
     seed: spec.seed,
   };
-  if (spec.algorithm.name !== 'lbfgs' && spec.algorithm.batchSize > info.n) {
-    throw new OptfleetError(
-      ERROR_CODES.INVALID_ARGUMENT,
-      `spec.algorithm.batchSize: ${spec.algorithm.batchSize} is over the data's ${info.n} rows`,
-    );
+  const batchSize = 'batchSize' in spec.algorithm ? spec.algorithm.batchSize : undefined;
+  if (batchSize !== undefined && batchSize > info.n) {
+    throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${batchSize} is over the data's ${info.n} rows`);
   }
   const driver = createDriver(spec.algorithm, info);
   const stop = spec.stop;
@@ -123,7 +132,9 @@ export async function runJob(
       stopReason = ask.reason;
       break;
     }
+    const roundStart = now();
     const res = await cluster.round({ op: ask.op, points: ask.points, rows: ask.rows });
+    const roundSeconds = now() - roundStart;
     rounds++;
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
@@ -137,6 +148,14 @@ export async function runJob(
       algRounds++;
       oracleCalls += calls;
     }
+    hooks.onRound?.({
+      op: ask.op,
+      purpose: ask.purpose,
+      seconds: roundSeconds,
+      oracleCalls: calls,
+      bytesOut: res.bytesOut,
+      bytesIn: res.bytesIn,
+    });
     const obs = driver.tell(res.sum);
     if (obs !== null) {
       checkFinite('objective', obs.objective, rounds);
@@ -152,6 +171,7 @@ export async function runJob(
         oracleCalls,
         objective: obs.objective,
         gradNorm: obs.gradNorm,
+        ...(obs.drift === undefined ? {} : { drift: obs.drift }),
       };
       history.push(entry);
       hooks.onProgress?.({ ...entry, fraction: fraction(s, obs.gradNorm) });
@@ -172,10 +192,19 @@ export async function runJob(
   } else {
     x = driver.iterate().slice();
     checkFinite('iterate', x, rounds);
+    const roundStart = now();
     const res = await cluster.round({ op: 'loss-grad', points: [x], rows: 'all' });
     rounds++;
     evalRounds++;
     evalCalls += res.sum[info.d + 1]!;
+    hooks.onRound?.({
+      op: 'loss-grad',
+      purpose: 'evaluation',
+      seconds: now() - roundStart,
+      oracleCalls: res.sum[info.d + 1]!,
+      bytesOut: res.bytesOut,
+      bytesIn: res.bytesIn,
+    });
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
     const full = fullObjective(info, x, res.sum);

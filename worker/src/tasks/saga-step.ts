@@ -10,7 +10,12 @@ export default function sagaStepTask(input: TaskInput): TaskOutput {
   const alpha = input.state[SAGA_ALPHA.name];
   const ready = input.state[SAGA_READY.name];
   if (alpha === undefined || ready === undefined || ready[0] !== 1) {
-    return { ok: false, code: 'FAILED_PRECONDITION', message: `saga-step on shard ${input.shard.shard} before saga-init`, retryable: false };
+    return {
+      ok: false,
+      code: 'FAILED_PRECONDITION',
+      message: `saga-step on shard ${input.shard.shard} before saga-init`,
+      retryable: false,
+    };
   }
   const rows = input.indices ?? Uint32Array.from({ length: input.shard.matrix.rows }, (_, i) => i);
   const d = input.shard.matrix.cols;

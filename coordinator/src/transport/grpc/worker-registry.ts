@@ -13,7 +13,9 @@ export interface WorkerRegistryOptions {
   heartbeatIntervalMs?: number;
   /** A worker silent this long is dead. @default 5000 */
   heartbeatTimeoutMs?: number;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Called once per worker marked lost. */
+  onWorkerLost?: () => void;
 }
 
 export class WorkerRegistry {
@@ -59,7 +61,8 @@ export class WorkerRegistry {
     for (const w of this.workers.values()) {
       if (w.alive && now - w.lastHeartbeatMs > this.heartbeatTimeoutMs) {
         w.markLost(`no heartbeat for ${now - w.lastHeartbeatMs} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
-        this.o.log?.('worker dead', { worker: w.id });
+        this.o.onWorkerLost?.();
+        this.o.log?.('warn', 'worker dead', { worker: w.id });
       }
     }
   }
@@ -98,7 +101,7 @@ export class WorkerRegistry {
         const r = body.value;
         if (r.protocolVersion !== PROTOCOL_VERSION) {
           const message = `worker protocol version ${r.protocolVersion} is not supported: this coordinator speaks protocol version ${PROTOCOL_VERSION}`;
-          this.o.log?.('worker rejected', { reason: message, name: r.name });
+          this.o.log?.('warn', 'worker rejected', { reason: message, name: r.name });
           reject(ERROR_CODES.INVALID_ARGUMENT, message, status.INVALID_ARGUMENT);
           return;
         }
@@ -118,7 +121,7 @@ export class WorkerRegistry {
             value: { workerId: id, heartbeatIntervalMs: this.heartbeatIntervalMs, protocolVersion: PROTOCOL_VERSION },
           },
         });
-        this.o.log?.('worker registered', { worker: id, name: r.name, threads: r.threads });
+        this.o.log?.('info', 'worker registered', { worker: id, name: r.name, threads: r.threads });
         for (const w of [...this.waiters]) w();
         return;
       }
@@ -127,7 +130,10 @@ export class WorkerRegistry {
     });
     const gone = (why: string): void => {
       if (worker === undefined) return;
-      if (worker.alive) this.o.log?.('worker lost', { worker: worker.id, why });
+      if (worker.alive) {
+        this.o.log?.('warn', 'worker lost', { worker: worker.id, why });
+        this.o.onWorkerLost?.();
+      }
       worker.markLost(why);
       this.workers.delete(worker.id);
     };

@@ -159,7 +159,15 @@ export function sagaInit(kind: LossKind, m: RowMatrix, y: Float64Array, w: Float
  * SAGA step on distinct rows: out += (ℓ'_i(w) − α_i)·x_i, then α_i ← ℓ'_i(w).
  * out[0..d) = the sum, out[d] = rows evaluated.
  */
-export function sagaStep(kind: LossKind, m: RowMatrix, y: Float64Array, w: Float64Array, alpha: Float64Array, rows: Uint32Array, out: Float64Array): void {
+export function sagaStep(
+  kind: LossKind,
+  m: RowMatrix,
+  y: Float64Array,
+  w: Float64Array,
+  alpha: Float64Array,
+  rows: Uint32Array,
+  out: Float64Array,
+): void {
   const d = m.cols;
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k]!;

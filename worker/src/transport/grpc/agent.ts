@@ -35,6 +35,8 @@ export interface GrpcAgentOptions {
   protocolVersion?: number;
   /** Called for diagnostics. @default no-op */
   log?: (msg: string) => void;
+  /** Called when the coordinator accepts the registration. */
+  onRegistered?: () => void;
 }
 
 /** Why the channel ended. */
@@ -128,6 +130,7 @@ export function connectWorkerChannel(host: ShardHost, o: GrpcAgentOptions): { en
     switch (body.$case) {
       case 'registered': {
         log(`registered as ${body.value.workerId}`);
+        o.onRegistered?.();
         const every = Math.max(100, body.value.heartbeatIntervalMs);
         heartbeat = setInterval(() => send({ body: { $case: 'heartbeat', value: { sentAtMs: Date.now(), queueSize: 0 } } }), every);
         heartbeat.unref();
