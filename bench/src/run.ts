@@ -17,6 +17,7 @@ import { runKernels, type KernelSection } from './kernels.js';
 import { killBenchChildren, runRounds, type RoundConfigResult } from './rounds.js';
 import { fixed, renderTable } from './table.js';
 import { nowMs } from './stats.js';
+import { runConvergence } from './convergence.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
@@ -33,6 +34,7 @@ const ROUNDS = {
 } as const;
 
 const RESULT_FILE = fileURLToPath(new URL('../results/foundation.json', import.meta.url));
+const FIGURE_FILE = fileURLToPath(new URL('../results/foundation-convergence.svg', import.meta.url));
 
 function log(s: string): void {
   if (s !== '') process.stderr.write(`bench: ${s}\n`);
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
 
   const kernels = await runKernels({ rows: KERNEL_ROWS, cols: KERNEL_COLS, a9aPath: A9A_PATH }, log);
   const rounds = await runRounds(ROUNDS, log);
+  const convergence = await runConvergence(log);
   const totalS = (nowMs() - t0) / 1000;
   const loadAfter = Number((os.loadavg()[0] ?? 0).toFixed(2));
 
@@ -161,6 +164,20 @@ async function main(): Promise<void> {
     kernelTable(kernels),
     '',
     roundTables(rounds),
+    '',
+    renderTable(
+      '(c) The quick-start job (examples/logistic-svrg.yaml) end to end',
+      ['config', 'rounds', 'oracle calls', 'seconds', 'final ‖∇f‖', 'x = in-process'].map((header) => ({ header })),
+      convergence.runs.map((r) => [
+        r.label,
+        String(r.rounds),
+        String(r.oracleCalls),
+        fixed(r.seconds, 2),
+        r.gradNorm.toExponential(3),
+        r.sameBitsAsInProcess ? '✓' : '✗',
+      ]),
+    ),
+    `  figure: ${FIGURE_FILE}`,
     '',
     `total ${fixed(totalS, 1)} s; 1-min load average ${String(machine.loadAverage1m)} before, ${loadAfter} after (the machine is shared: compare rows of one run, not runs)`,
   ];
@@ -173,7 +190,9 @@ async function main(): Promise<void> {
     totalSeconds: Number(totalS.toFixed(2)),
     kernels: { rows: KERNEL_ROWS, cols: KERNEL_COLS, a9aPath: A9A_PATH, ...kernels },
     rounds: { ...ROUNDS, configs: rounds },
+    convergence: convergence.runs,
   };
+  await writeFile(FIGURE_FILE, convergence.svg);
   await writeFile(RESULT_FILE, JSON.stringify(doc, null, 2) + '\n');
   process.stdout.write(`wrote ${RESULT_FILE}\n`);
 }
