@@ -39,7 +39,7 @@ export async function runConvergence(log: (m: string) => void): Promise<{ runs: 
     rounds: d.final!.rounds,
     oracleCalls: d.final!.oracleCalls,
     seconds: d.final!.seconds,
-    gradNorm: d.final!.gradNorm,
+    gradNorm: d.final!.gradNorm ?? NaN,
     sameBitsAsInProcess: d.final!.x.length === ref.length && d.final!.x.every((v, j) => Object.is(v, ref[j])),
   }));
   const svg = await renderConvergenceSvg(

@@ -16,7 +16,7 @@ export { LIMITS } from './limits.js';
 export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
-export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount } from './job-spec.js';
+export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount, OPERATOR_ALGORITHMS } from './job-spec.js';
 export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange, opResultLength } from './protocol.js';
 export { ElementType, Tensor as TensorMessage, ErrorInfo } from './gen/optfleet/v1/tensor.js';
 export {
@@ -37,7 +37,7 @@ export {
 
 export type { ErrorCode, ErrorValue } from './errors.js';
 export type { TreeNodeValue } from './reduce-tree.js';
-export type { JobSpec, JobSpecInput, SyntheticDataSpec, FileDataSpec, AlgorithmSpec } from './job-spec.js';
+export type { JobSpec, JobSpecInput, SyntheticDataSpec, FileDataSpec, AlgorithmSpec, BilinearDataSpec, ProblemSpec } from './job-spec.js';
 export type { Op } from './protocol.js';
 export type { Tensor } from './gen/optfleet/v1/tensor.js';
 export type {

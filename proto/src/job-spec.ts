@@ -38,12 +38,40 @@ const fileData = z.strictObject({
   header: z.boolean().default(false),
 });
 
-const problem = z.strictObject({
-  kind: z.enum(['logistic', 'least-squares']),
-  /** λ in (λ/2)‖w‖². @default 0 */
-  l2: z.number().min(0).max(1e6).default(0),
-  data: z.discriminatedUnion('source', [syntheticData, fileData]),
+const minimization = <K extends 'logistic' | 'least-squares'>(kind: K) =>
+  z.strictObject({
+    kind: z.literal(kind),
+    /** λ in (λ/2)‖w‖². @default 0 */
+    l2: z.number().min(0).max(1e6).default(0),
+    data: z.discriminatedUnion('source', [syntheticData, fileData]),
+  });
+
+/**
+ * The regularised bilinear finite-sum game of spec §6(a): F_i(z) = M_i z + q_i with
+ * M_i = [[μI, B_i], [−B_iᵀ, μI]], B_i = B + σG_i, q_i = q + σh_i, ‖B‖₂ = 1 and Σ_i G_i = 0,
+ * Σ_i h_i = 0 (antithetic pairs), so F(z) = Mz + q and z* = −M⁻¹q. μ > 0: cocoercive (A1);
+ * μ = 0: monotone, not cocoercive (A2).
+ */
+const bilinearData = z.strictObject({
+  source: z.literal('synthetic'),
+  /** Components n. */
+  n: int(1, LIMITS.rows),
+  /** Block size m (the iterate z = (x, y) has 2m entries). */
+  m: int(1, 4096),
+  /** Strong monotonicity μ ≥ 0. @default 0.1 */
+  mu: z.number().min(0).max(1e6).default(0.1),
+  /** Spread σ of the components around their mean. @default 1 */
+  sigma: z.number().min(0).max(1e6).default(1),
+  /** Seed of the data (defaults to the job seed). */
+  seed: int(0, MAX_SEED).optional(),
 });
+
+const bilinearGame = z.strictObject({
+  kind: z.literal('bilinear-game'),
+  data: bilinearData,
+});
+
+const problem = z.discriminatedUnion('kind', [minimization('logistic'), minimization('least-squares'), bilinearGame]);
 
 const svrg = z.strictObject({
   name: z.literal('svrg'),
@@ -107,6 +135,38 @@ const page = z.strictObject({
   p: z.number().gt(0).max(1).optional(),
 });
 
+/** Deterministic Halpern: u⁺ = λ_k u₀ + (1 − λ_k)(u − ηF(u)), λ_k = 1/(k+2). */
+const halpern = z.strictObject({
+  name: z.literal('halpern'),
+  /** η ≤ 2/L_F (default 1/L, L the problem's Lipschitz bound). */
+  stepSize: positive(1e6).optional(),
+});
+
+/** VR-Halpern Algorithm 1 (Cai, Alacaoglu & Diakonikolas 2024): Halpern with a PAGE estimator. */
+const vrHalpern = z.strictObject({
+  name: z.literal('vr-halpern'),
+  /** η (default 1/L). */
+  stepSize: positive(1e6).optional(),
+  /** Distinct components per PAGE difference step (default ⌈√n⌉). */
+  batchSize: int(1, LIMITS.batchSize).optional(),
+  /** Use p_k ≡ 1 (the same iteration with full batches: isolates variance reduction). @default false */
+  fullBatch: z.boolean().default(false),
+});
+
+/** Extragradient: z̄ = z − ηF(z), z⁺ = z − ηF(z̄). */
+const eg = z.strictObject({
+  name: z.literal('eg'),
+  /** η < 1/L_F (default 1/(2L)). */
+  stepSize: positive(1e6).optional(),
+});
+
+/** Extra-anchored gradient (Yoon & Ryu 2021), β_k = 1/(k+2). */
+const eag = z.strictObject({
+  name: z.literal('eag'),
+  /** η (default 1/(8L)). */
+  stepSize: positive(1e6).optional(),
+});
+
 const lbfgs = z.strictObject({
   name: z.literal('lbfgs'),
   /** Correction pairs kept. @default 10 */
@@ -121,12 +181,14 @@ const stop = z
   .strictObject({
     /** Stop when ‖∇f‖ ≤ gradNorm (checked whenever a full gradient is known). @default 1e-8 */
     gradNorm: z.number().min(0).max(1e6).default(1e-8),
+    /** Operator problems: stop when the residual ‖F(u)‖ ≤ residual. @default 1e-8 */
+    residual: z.number().min(0).max(1e6).default(1e-8),
     /** Algorithm rounds. @default 100000 */
     maxRounds: int(1, LIMITS.maxRounds).default(100_000),
     /** Wall-clock seconds. @default 3600 */
     maxSeconds: z.number().positive().max(LIMITS.maxSeconds).default(3600),
   })
-  .default({ gradNorm: 1e-8, maxRounds: 100_000, maxSeconds: 3600 });
+  .default({ gradNorm: 1e-8, residual: 1e-8, maxRounds: 100_000, maxSeconds: 3600 });
 
 export const jobSpecSchema = z
   .strictObject({
@@ -140,33 +202,59 @@ export const jobSpecSchema = z
     /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
     shards: int(1, LIMITS.shards).optional(),
     problem,
-    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs, lsvrg, sarah, page]),
+    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs, lsvrg, sarah, page, halpern, vrHalpern, eg, eag]),
     stop,
   })
   .superRefine((spec, ctx) => {
     const data = spec.problem.data;
-    if (data.source === 'synthetic') {
-      if (data.n * data.d > LIMITS.denseElements) {
+    const alg = spec.algorithm;
+    const operatorAlg = (OPERATOR_ALGORITHMS as readonly string[]).includes(alg.name);
+    if (spec.problem.kind === 'bilinear-game') {
+      const d = spec.problem.data;
+      const per = d.m * d.m + 2 * d.m;
+      if (d.n * per > LIMITS.denseElements) {
+        ctx.addIssue({ code: 'custom', path: ['problem', 'data', 'n'], message: `n·(m²+2m) = ${d.n * per} is over the limit of ${LIMITS.denseElements} stored elements` });
+      }
+      if (!operatorAlg) {
+        ctx.addIssue({ code: 'custom', path: ['algorithm', 'name'], message: `${alg.name} minimises a loss; bilinear-game is an operator problem: use one of ${OPERATOR_ALGORITHMS.join(', ')}` });
+      } else if ((alg.name === 'halpern' || alg.name === 'vr-halpern') && d.mu === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithm', 'name'],
+          message: `${alg.name} needs a cocoercive operator, and problem.data.mu = 0 makes this game monotone only: use eg or eag, or set mu > 0`,
+        });
+      }
+    } else {
+      if (operatorAlg) {
+        ctx.addIssue({ code: 'custom', path: ['algorithm', 'name'], message: `${alg.name} solves operator problems (bilinear-game), not ${spec.problem.kind}` });
+      }
+      if (data.source === 'synthetic' && 'd' in data && data.n * data.d > LIMITS.denseElements) {
         ctx.addIssue({
           code: 'custom',
           path: ['problem', 'data', 'n'],
           message: `n·d = ${data.n * data.d} is over the limit of ${LIMITS.denseElements} dense elements`,
         });
       }
+    }
+    if (data.source === 'synthetic') {
       if (spec.shards !== undefined && spec.shards > data.n) {
         ctx.addIssue({ code: 'custom', path: ['shards'], message: `${spec.shards} shards for only ${data.n} rows (at most n)` });
       }
-      const alg = spec.algorithm;
-      if (alg.name !== 'lbfgs' && alg.batchSize !== undefined && alg.batchSize > data.n) {
+      if ('batchSize' in alg && alg.batchSize !== undefined && alg.batchSize > data.n) {
         ctx.addIssue({ code: 'custom', path: ['algorithm', 'batchSize'], message: `${alg.batchSize} is over n = ${data.n}` });
       }
     }
   });
 
+/** Algorithms for operator problems (find u with F(u) = 0); the others minimise a loss. */
+export const OPERATOR_ALGORITHMS = ['halpern', 'vr-halpern', 'eg', 'eag'] as const;
+
 /** A validated job spec with every default filled in. */
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
 export type SyntheticDataSpec = z.infer<typeof syntheticData>;
+export type BilinearDataSpec = z.infer<typeof bilinearData>;
+export type ProblemSpec = JobSpec['problem'];
 export type FileDataSpec = z.infer<typeof fileData>;
 export type AlgorithmSpec = JobSpec['algorithm'];
 

@@ -9,8 +9,10 @@ export const PROTOCOL_VERSION = 1;
  *   sticky SAGA table (state that stays on the worker between rounds)
  * - `saga-step` at points[0] on distinct rows: [Σ(ℓ'_i(p0) − α_i)·x_i (d values), rows evaluated],
  *   then α_i ← ℓ'_i(p0) in the table
+ * - `op-eval` at points[0] (operator problems): [Σ F_i(p0) (d values), components evaluated]
+ * - `op-diff` at points[0], points[1] on the same components: [Σ(F_i(p0) − F_i(p1)) (d values), components evaluated]
  */
-export const OPS = ['loss-grad', 'grad-diff', 'saga-init', 'saga-step'] as const;
+export const OPS = ['loss-grad', 'grad-diff', 'saga-init', 'saga-step', 'op-eval', 'op-diff'] as const;
 export type Op = (typeof OPS)[number];
 
 export function isOp(s: string): s is Op {
@@ -18,7 +20,7 @@ export function isOp(s: string): s is Op {
 }
 
 /** Number of points each op takes. */
-export const OP_POINTS: Record<Op, number> = { 'loss-grad': 1, 'grad-diff': 2, 'saga-init': 1, 'saga-step': 1 };
+export const OP_POINTS: Record<Op, number> = { 'loss-grad': 1, 'grad-diff': 2, 'saga-init': 1, 'saga-step': 1, 'op-eval': 1, 'op-diff': 2 };
 
 /** Length of an op's per-shard result vector for d features. */
 export function opResultLength(op: Op, d: number): number {

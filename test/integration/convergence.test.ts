@@ -44,7 +44,7 @@ describe('logistic regression converges to the Newton optimum', () => {
       expect((f - star.f) / star.f).toBeGreaterThan(-1e-14);
       expect((f - star.f) / star.f).toBeLessThanOrEqual(REL_TOL);
       // The reported objective is the objective at the reported iterate.
-      expect(Math.abs(doc.final!.objective - f) / f).toBeLessThan(1e-12);
+      expect(Math.abs(doc.final!.objective! - f) / f).toBeLessThan(1e-12);
     });
   }
 

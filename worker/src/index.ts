@@ -19,6 +19,8 @@ export { lossGrad, gradDiff, maxRowNormSq } from './kernels/cpu/fused.js';
 export { lossValue, lossSlope } from './kernels/cpu/losses.js';
 export { connectWorkerChannel } from './transport/grpc/agent.js';
 export { TASKS } from './tasks/index.js';
+export { bilinearConstants, bilinearShard, bilinearLipschitz, spectralNorm } from './shards/bilinear.js';
+export { bilinearApply } from './kernels/cpu/bilinear.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
 export type { WorkerOptions, WorkerHandle } from './worker.js';
@@ -28,6 +30,7 @@ export type { PoolOptions } from './pool.js';
 export type { ShardData, RowMatrix, DenseRows, CsrRows } from './shards/shard-data.js';
 export type { ParsedDataFile, DataFileOptions } from './shards/data-file.js';
 export type { LossKind } from './kernels/cpu/losses.js';
+export type { BilinearGame } from './shards/bilinear.js';
 export type { TaskInput, TaskOutput, TaskFailure } from './tasks/protocol.js';
 export type { ChannelEnd, GrpcAgentOptions } from './transport/grpc/agent.js';
 export type { WorkerMetrics, WorkerMetricSources, PoolSnapshot } from './metrics.js';

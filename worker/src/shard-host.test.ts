@@ -51,7 +51,7 @@ describe('ShardHost', () => {
       h.round('j', { op: 'loss-grad', points: [new Float64Array(3)], work: [{ shard: 0, indices: null }] }),
     ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
-      message: expect.stringMatching(/round\.points\[0\]: 3 values, the shard has 4 features/),
+      message: expect.stringMatching(/round\.points\[0\]: 3 values, the problem has dimension 4/),
     });
     await expect(
       h.round('j', { op: 'loss-grad', points: [new Float64Array(4)], work: [{ shard: 0, indices: Uint32Array.from([50]) }] }),

@@ -19,6 +19,7 @@ import { shardBytes, sharedF64, type ShardData } from './shards/shard-data.js';
 import { OP_STATE } from './tasks/state.js';
 import { noopWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { syntheticShard } from './shards/synthetic.js';
+import { bilinearConstants, bilinearLipschitz, bilinearShard, type BilinearGame } from './shards/bilinear.js';
 import type { OpExecutor } from './executor.js';
 
 /** What a worker reports about each shard it built. */
@@ -28,6 +29,8 @@ export interface ShardSummary {
   readonly cols: number;
   readonly nnz: number;
   readonly maxRowNormSq: number;
+  /** Operator problems: bound on the per-component cocoercivity (μ > 0) or Lipschitz constant. */
+  readonly lipschitz: number;
   readonly bytes: number;
 }
 
@@ -50,16 +53,19 @@ interface HostedJob {
   readonly owned: Set<number>;
   /** Sticky per-shard state (SharedArrayBuffer-backed), kept between rounds. */
   readonly state: Map<number, Record<string, Float64Array>>;
+  /** Operator problems: the game's constants; null for minimisation. */
+  readonly game: BilinearGame | null;
 }
 
-function summarize(s: ShardData): ShardSummary {
+function summarize(s: ShardData, game: BilinearGame | null): ShardSummary {
   const m = s.matrix;
   return {
     shard: s.shard,
     rows: m.rows,
-    cols: m.cols,
+    cols: game === null ? m.cols : 2 * game.m,
     nnz: m.kind === 'dense' ? m.rows * m.cols : m.indptr[m.rows]!,
-    maxRowNormSq: maxRowNormSq(m),
+    maxRowNormSq: game === null ? maxRowNormSq(m) : 0,
+    lipschitz: game === null ? 0 : bilinearLipschitz(game, s),
     bytes: shardBytes(s),
   };
 }
@@ -82,14 +88,24 @@ export class ShardHost {
       owned.add(s);
     }
     const shards = new Map<number, ShardData>();
-    const data = spec.problem.data;
-    const loss = spec.problem.kind;
-    if (data.source === 'synthetic') {
+    const problem = spec.problem;
+    let game: BilinearGame | null = null;
+    if (problem.kind === 'bilinear-game') {
+      const data = problem.data;
+      const seed = data.seed ?? spec.seed;
+      game = bilinearConstants(seed, data.m, data.mu, data.sigma);
       for (const s of owned) {
         const [a, b] = shardRange(data.n, shardCount, s);
-        shards.set(s, syntheticShard({ kind: loss, seed: data.seed ?? spec.seed, d: data.d, noise: data.noise }, s, a, b));
+        shards.set(s, bilinearShard(game, seed, data.n, s, a, b));
+      }
+    } else if (problem.data.source === 'synthetic') {
+      const data = problem.data;
+      for (const s of owned) {
+        const [a, b] = shardRange(data.n, shardCount, s);
+        shards.set(s, syntheticShard({ kind: problem.kind, seed: data.seed ?? spec.seed, d: data.d, noise: data.noise }, s, a, b));
       }
     } else if (owned.size > 0) {
+      const data = problem.data;
       const file: ParsedDataFile = await readDataFile({
         path: data.path,
         format: data.format,
@@ -97,26 +113,27 @@ export class ShardHost {
         zeroBased: data.zeroBased,
         labelColumn: data.labelColumn,
         header: data.header,
-        binaryLabels: loss === 'logistic',
+        binaryLabels: problem.kind === 'logistic',
       });
       for (const s of owned) {
         const [a, b] = shardRange(file.rows, shardCount, s);
         shards.set(s, sliceRows(file, s, a, b));
       }
     }
-    this.jobs.set(jobId, { spec, shardCount, shards, owned, state: new Map([...owned].map((sh) => [sh, {}])) });
-    return [...shards.values()].sort((p, q) => p.shard - q.shard).map(summarize);
+    this.jobs.set(jobId, { spec, shardCount, shards, owned, game, state: new Map([...owned].map((sh) => [sh, {}])) });
+    return [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, game));
   }
 
   /** Runs one op on the listed shards (in parallel on the executor) and pre-reduces owned subtrees. */
   async round(jobId: string, w: RoundWork, signal?: AbortSignal): Promise<TreeNodeValue[]> {
     const job = this.jobs.get(jobId);
     if (job === undefined) throw new OptfleetError(ERROR_CODES.NOT_FOUND, `job ${jobId} has no shards on this worker (was it opened?)`);
-    const loss = job.spec.problem.kind;
+    // Operator problems have no loss; the kernels take the game constants instead.
+    const loss = job.spec.problem.kind === 'bilinear-game' ? 'least-squares' : job.spec.problem.kind;
     const inputs = w.work.map((item) => {
       const shard = job.shards.get(item.shard);
       if (shard === undefined) throw invalidArgument(`round.shards: shard ${item.shard} is not held by this worker`);
-      return { op: w.op, loss, shard, points: w.points, indices: item.indices, state: this.stateFor(job, shard, w.op) };
+      return { op: w.op, loss, shard, points: w.points, indices: item.indices, state: this.stateFor(job, shard, w.op), game: job.game };
     });
     const t0 = performance.now();
     let values: Float64Array[];

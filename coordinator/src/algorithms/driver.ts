@@ -7,14 +7,19 @@ import type { Op } from '@optfleet/proto';
 
 /** The data of the problem as the drivers see it (from the opened layout and the spec). */
 export interface ProblemInfo {
-  readonly kind: 'logistic' | 'least-squares';
+  readonly kind: 'logistic' | 'least-squares' | 'bilinear-game';
+  /** minimization: min f(w); operator: find u with F(u) = 0 (games, monotone inclusions). */
+  readonly family: 'minimization' | 'operator';
   /** Rows n. */
   readonly n: number;
   /** Features d. */
   readonly d: number;
   /** λ of (λ/2)‖w‖². */
   readonly l2: number;
-  /** Largest per-row smoothness constant: c·max‖x_i‖² + λ (c = 1/4 logistic, 1 least squares). */
+  /**
+   * minimization: largest per-row smoothness constant c·max‖x_i‖² + λ (c = 1/4 logistic, 1 least
+   * squares). operator: bound on the components' cocoercivity (μ > 0) or Lipschitz constant.
+   */
   readonly lMax: number;
   /** The job seed (all randomness is keyed by it). */
   readonly seed: number;
@@ -39,7 +44,9 @@ export type Ask = RoundAsk | DoneAsk;
 /** A point where the driver knows the exact full objective and gradient norm. */
 export interface Observation {
   readonly x: Float64Array;
+  /** minimization: f(x); operator problems: NaN (no objective). */
   readonly objective: number;
+  /** The stationarity measure: ‖∇f(x)‖ (minimization) or the residual ‖F(x)‖ (operator problems). */
   readonly gradNorm: number;
   /** The driver's iteration count at this point. */
   readonly iteration: number;

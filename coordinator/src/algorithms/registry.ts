@@ -8,6 +8,10 @@ import { SagaDriver } from './finite-sum/saga/driver.js';
 import { SarahDriver } from './finite-sum/sarah/driver.js';
 import { SgdDriver } from './finite-sum/sgd/driver.js';
 import { SvrgDriver } from './finite-sum/svrg/driver.js';
+import { EagDriver } from './operator/eag/driver.js';
+import { EgDriver } from './operator/eg/driver.js';
+import { HalpernDriver } from './operator/halpern/driver.js';
+import { VrHalpernDriver } from './operator/vr-halpern/driver.js';
 
 export function createDriver(alg: AlgorithmSpec, p: ProblemInfo): Driver {
   switch (alg.name) {
@@ -25,5 +29,13 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo): Driver {
       return new SarahDriver(p, alg);
     case 'page':
       return new PageDriver(p, alg);
+    case 'halpern':
+      return new HalpernDriver(p, alg);
+    case 'vr-halpern':
+      return new VrHalpernDriver(p, alg);
+    case 'eg':
+      return new EgDriver(p, alg);
+    case 'eag':
+      return new EagDriver(p, alg);
   }
 }

@@ -11,6 +11,8 @@ export interface ShardSummary {
   readonly cols: number;
   readonly nnz: number;
   readonly maxRowNormSq: number;
+  /** Operator problems: bound on the per-component cocoercivity (μ > 0) or Lipschitz constant. */
+  readonly lipschitz: number;
   readonly bytes: number;
 }
 
@@ -24,6 +26,8 @@ export interface JobLayout {
   readonly nnz: number;
   /** max_i ‖x_i‖² over all rows. */
   readonly maxRowNormSq: number;
+  /** Operator problems: max over shards of their component constant bound. */
+  readonly lipschitz: number;
   /** Global index of each shard's first row; rowOffsets[shardCount] = rows. */
   readonly rowOffsets: readonly number[];
   /** Worker name per shard. */

@@ -23,7 +23,7 @@ class FakeWorker implements WorkerEndpoint {
   }
   open(_j: string, _s: JobSpec, shards: readonly number[]): Promise<ShardSummary[]> {
     shards.forEach((s) => this.owned.add(s));
-    return Promise.resolve(shards.map((shard) => ({ shard, rows: 10, cols: 2, nnz: 20, maxRowNormSq: 1, bytes: 160 })));
+    return Promise.resolve(shards.map((shard) => ({ shard, rows: 10, cols: 2, nnz: 20, maxRowNormSq: 1, lipschitz: 0, bytes: 160 })));
   }
   round(
     _j: string,

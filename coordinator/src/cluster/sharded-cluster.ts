@@ -50,6 +50,7 @@ export class ShardedCluster implements Cluster {
     let nnz = 0;
     let bytes = 0;
     let maxRowNormSq = 0;
+    let lipschitz = 0;
     for (let s = 0; s < shardCount; s++) {
       const info = byShard[s];
       if (info === undefined) throw new OptfleetError(ERROR_CODES.INTERNAL, `shard ${s} was not reported by its worker`);
@@ -61,6 +62,7 @@ export class ShardedCluster implements Cluster {
       nnz += info.nnz;
       bytes += info.bytes;
       maxRowNormSq = Math.max(maxRowNormSq, info.maxRowNormSq);
+      lipschitz = Math.max(lipschitz, info.lipschitz);
     }
     const rows = rowOffsets[shardCount]!;
     if (rows === 0) throw invalidArgument('problem.data: the data has no rows');
@@ -71,6 +73,7 @@ export class ShardedCluster implements Cluster {
       nnz,
       bytes,
       maxRowNormSq,
+      lipschitz,
       rowOffsets,
       owners: this.shardOwner.map((k) => this.workers[k]!.name),
     };

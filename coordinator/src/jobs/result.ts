@@ -8,18 +8,24 @@ export interface HistoryEntry {
   readonly round: number;
   readonly iteration: number;
   readonly seconds: number;
-  /** Algorithm oracle calls so far (component gradient evaluations). */
+  /** Algorithm oracle calls so far (component gradient / operator evaluations). */
   readonly oracleCalls: number;
-  readonly objective: number;
-  readonly gradNorm: number;
+  /** Minimization problems: f and ‖∇f‖. */
+  readonly objective?: number;
+  readonly gradNorm?: number;
+  /** Operator problems: the residual ‖F(u)‖. */
+  readonly residual?: number;
   /** Estimator drift ‖g̃ − ∇f‖ at a full snapshot, for methods that report it (PAGE). */
   readonly drift?: number;
 }
 
 export interface FinalState {
   readonly x: number[];
-  readonly objective: number;
-  readonly gradNorm: number;
+  /** Minimization problems: f and ‖∇f‖ at x. */
+  readonly objective?: number;
+  readonly gradNorm?: number;
+  /** Operator problems: the residual ‖F(x)‖. */
+  readonly residual?: number;
   /** Rounds run: algorithm + evaluation. */
   readonly rounds: number;
   /** Rounds spent only measuring (SGD's evaluations, the closing evaluation). */

@@ -6,6 +6,7 @@ import { ERROR_CODES, OptfleetError, defaultShardCount, type JobSpec } from '@op
 import { createDriver } from '../algorithms/registry.js';
 import type { Observation, ProblemInfo } from '../algorithms/driver.js';
 import { fullObjective, lossCurvature, norm2 } from '../algorithms/finite-sum/objective.js';
+import { meanOperator, residual } from '../algorithms/operator/residual.js';
 import type { Cluster, JobLayout } from '../cluster/cluster.js';
 import type { FinalState, HistoryEntry } from './result.js';
 
@@ -50,6 +51,7 @@ export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
   if (spec.shards !== undefined) return spec.shards;
   const data = spec.problem.data;
   if (data.source === 'synthetic') return defaultShardCount(data.n);
+  // (file data only from here)
   // About one shard per 2 MiB of text (≈16k a9a rows) when the file's size is known, else 8.
   return fileBytes === undefined ? 8 : Math.max(1, Math.min(256, Math.ceil(fileBytes / (2 * 1024 * 1024))));
 }
@@ -81,14 +83,26 @@ export async function runJob(
   const t0 = now();
   const layout = await cluster.open(jobId, spec, shardCount);
   hooks.onLayout?.(layout);
-  const info: ProblemInfo = {
-    kind: spec.problem.kind,
-    n: layout.rows,
-    d: layout.cols,
-    l2: spec.problem.l2,
-    lMax: lossCurvature(spec.problem.kind) * layout.maxRowNormSq + spec.problem.l2,
-    seed: spec.seed,
-  };
+  const problem = spec.problem;
+  const info: ProblemInfo =
+    problem.kind === 'bilinear-game'
+      ? { kind: problem.kind, family: 'operator', n: layout.rows, d: layout.cols, l2: 0, lMax: layout.lipschitz, seed: spec.seed }
+      : {
+          kind: problem.kind,
+          family: 'minimization',
+          n: layout.rows,
+          d: layout.cols,
+          l2: problem.l2,
+          lMax: lossCurvature(problem.kind) * layout.maxRowNormSq + problem.l2,
+          seed: spec.seed,
+        };
+  const operator = info.family === 'operator';
+  /** The stop tolerance on the stationarity measure: ‖∇f‖ or the residual ‖F(u)‖. */
+  const tolerance = operator ? spec.stop.residual : spec.stop.gradNorm;
+  const measureName = operator ? 'residual' : 'gradNorm';
+  /** History/final fields for an observation: f and ‖∇f‖, or the residual. */
+  const measures = (objective: number, measure: number): { objective?: number; gradNorm?: number; residual?: number } =>
+    operator ? { residual: measure } : { objective, gradNorm: measure };
   const batchSize = 'batchSize' in spec.algorithm ? spec.algorithm.batchSize : undefined;
   if (batchSize !== undefined && batchSize > info.n) {
     throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${batchSize} is over the data's ${info.n} rows`);
@@ -110,8 +124,8 @@ export async function runJob(
 
   const fraction = (seconds: number, gradNorm: number): number => {
     let f = Math.max(algRounds / stop.maxRounds, seconds / stop.maxSeconds);
-    if (Number.isFinite(firstGrad) && gradNorm > 0 && stop.gradNorm > 0 && firstGrad > stop.gradNorm) {
-      f = Math.max(f, Math.log(firstGrad / gradNorm) / Math.log(firstGrad / stop.gradNorm));
+    if (Number.isFinite(firstGrad) && gradNorm > 0 && tolerance > 0 && firstGrad > tolerance) {
+      f = Math.max(f, Math.log(firstGrad / gradNorm) / Math.log(firstGrad / tolerance));
     }
     return Math.min(1, Math.max(0, f));
   };
@@ -158,7 +172,8 @@ export async function runJob(
     });
     const obs = driver.tell(res.sum);
     if (obs !== null) {
-      checkFinite('objective', obs.objective, rounds);
+      if (!operator) checkFinite('objective', obs.objective, rounds);
+      checkFinite(operator ? 'residual' : 'gradient norm', obs.gradNorm, rounds);
       checkFinite('iterate', obs.x, rounds);
       last = obs;
       lastAtIteration = driver.iterations();
@@ -169,14 +184,13 @@ export async function runJob(
         iteration: obs.iteration,
         seconds: s,
         oracleCalls,
-        objective: obs.objective,
-        gradNorm: obs.gradNorm,
+        ...measures(obs.objective, obs.gradNorm),
         ...(obs.drift === undefined ? {} : { drift: obs.drift }),
       };
       history.push(entry);
-      hooks.onProgress?.({ ...entry, fraction: fraction(s, obs.gradNorm) });
-      if (obs.gradNorm <= stop.gradNorm) {
-        stopReason = `gradNorm ${obs.gradNorm.toExponential(3)} ≤ ${stop.gradNorm}`;
+      hooks.onProgress?.({ ...entry, objective: obs.objective, gradNorm: obs.gradNorm, fraction: fraction(s, obs.gradNorm) });
+      if (obs.gradNorm <= tolerance) {
+        stopReason = `${measureName} ${obs.gradNorm.toExponential(3)} ≤ ${tolerance}`;
         break;
       }
     }
@@ -185,7 +199,7 @@ export async function runJob(
   let x: Float64Array;
   let objective: number;
   let gradNorm: number;
-  if (last !== null && (lastAtIteration === driver.iterations() || stopReason.startsWith('gradNorm'))) {
+  if (last !== null && (lastAtIteration === driver.iterations() || stopReason.startsWith(measureName))) {
     x = last.x;
     objective = last.objective;
     gradNorm = last.gradNorm;
@@ -193,24 +207,25 @@ export async function runJob(
     x = driver.iterate().slice();
     checkFinite('iterate', x, rounds);
     const roundStart = now();
-    const res = await cluster.round({ op: 'loss-grad', points: [x], rows: 'all' });
+    const op = operator ? 'op-eval' : 'loss-grad';
+    const res = await cluster.round({ op, points: [x], rows: 'all' });
+    const calls = res.sum[res.sum.length - 1]!;
     rounds++;
     evalRounds++;
-    evalCalls += res.sum[info.d + 1]!;
-    hooks.onRound?.({
-      op: 'loss-grad',
-      purpose: 'evaluation',
-      seconds: now() - roundStart,
-      oracleCalls: res.sum[info.d + 1]!,
-      bytesOut: res.bytesOut,
-      bytesIn: res.bytesIn,
-    });
+    evalCalls += calls;
+    hooks.onRound?.({ op, purpose: 'evaluation', seconds: now() - roundStart, oracleCalls: calls, bytesOut: res.bytesOut, bytesIn: res.bytesIn });
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
-    const full = fullObjective(info, x, res.sum);
-    objective = full.objective;
-    gradNorm = norm2(full.grad);
-    checkFinite('objective', objective, rounds);
+    if (operator) {
+      objective = NaN;
+      gradNorm = residual(meanOperator(info, res.sum));
+    } else {
+      const full = fullObjective(info, x, res.sum);
+      objective = full.objective;
+      gradNorm = norm2(full.grad);
+      checkFinite('objective', objective, rounds);
+    }
+    checkFinite(measureName, gradNorm, rounds);
   }
   const seconds = now() - t0;
   hooks.onProgress?.({ round: rounds, iteration: driver.iterations(), oracleCalls, objective, gradNorm, seconds, fraction: 1 });
@@ -219,8 +234,7 @@ export async function runJob(
     history,
     final: {
       x: Array.from(x),
-      objective,
-      gradNorm,
+      ...measures(objective, gradNorm),
       rounds,
       evaluationRounds: evalRounds,
       oracleCalls,

@@ -4,6 +4,8 @@ import gradDiffTask from './grad-diff.js';
 import lossGradTask from './loss-grad.js';
 import sagaInitTask from './saga-init.js';
 import sagaStepTask from './saga-step.js';
+import opEvalTask from './op-eval.js';
+import opDiffTask from './op-diff.js';
 import type { TaskFn } from './protocol.js';
 
 export const TASKS: Record<Op, TaskFn> = {
@@ -11,4 +13,6 @@ export const TASKS: Record<Op, TaskFn> = {
   'grad-diff': gradDiffTask,
   'saga-init': sagaInitTask,
   'saga-step': sagaStepTask,
+  'op-eval': opEvalTask,
+  'op-diff': opDiffTask,
 };

@@ -20,4 +20,6 @@ export const OP_STATE: Record<Op, readonly StateSlot[]> = {
   'grad-diff': [],
   'saga-init': [SAGA_ALPHA, SAGA_READY],
   'saga-step': [SAGA_ALPHA, SAGA_READY],
+  'op-eval': [],
+  'op-diff': [],
 };

@@ -2,7 +2,12 @@ import type { TaskFailure, TaskInput } from './protocol.js';
 
 /** Checks what a task can check cheaply before touching data; a value, never a throw. */
 export function checkInput(input: TaskInput, points: number): TaskFailure | null {
-  const d = input.shard.matrix.cols;
+  const operatorOp = input.op === 'op-eval' || input.op === 'op-diff';
+  if (input.game !== null && !operatorOp) {
+    return { ok: false, code: 'INVALID_ARGUMENT', message: `op ${input.op} minimises a loss; this job is an operator problem (use op-eval / op-diff)`, retryable: false };
+  }
+  // Operator problems store [G_i, h_i] per row; their iterate has 2m entries.
+  const d = input.game === null ? input.shard.matrix.cols : 2 * input.game.m;
   if (input.points.length !== points) {
     return {
       ok: false,
@@ -16,7 +21,7 @@ export function checkInput(input: TaskInput, points: number): TaskFailure | null
       return {
         ok: false,
         code: 'INVALID_ARGUMENT',
-        message: `round.points[${i}]: ${p.length} values, the shard has ${d} features`,
+        message: `round.points[${i}]: ${p.length} values, the problem has dimension ${d}`,
         retryable: false,
       };
     }

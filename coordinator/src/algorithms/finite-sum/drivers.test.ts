@@ -173,7 +173,7 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
   });
 
   it('PAGE reports the drift ‖g_t − ∇f(x_{t+1})‖ on every full gradient but the first', async () => {
-    const info: ProblemInfo = { kind: 'least-squares', n: 200, d: 5, l2: 0.01, lMax: 3, seed: 4 };
+    const info: ProblemInfo = { kind: 'least-squares', family: 'minimization', n: 200, d: 5, l2: 0.01, lMax: 3, seed: 4 };
     const cluster = new TinyCluster(p);
     const d = new PageDriver(info, { batchSize: 10, p: 0.2 });
     const obs: Observation[] = [];
@@ -229,7 +229,7 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
     ['L-SVRG', (info: ProblemInfo) => new LsvrgDriver(info, { batchSize: 4, p: 0.3 })],
   ] as const) {
     it(`a restored ${name} driver continues bit-identically`, async () => {
-      const info: ProblemInfo = { kind: 'least-squares', n: 200, d: 5, l2: 0.01, lMax: 3, seed: 4 };
+      const info: ProblemInfo = { kind: 'least-squares', family: 'minimization', n: 200, d: 5, l2: 0.01, lMax: 3, seed: 4 };
       const cluster = new TinyCluster(p);
       const a = make(info);
       for (let i = 0; i < 13; i++) await step(cluster, a);
@@ -247,7 +247,7 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
   }
 
   it('a restored SVRG driver continues bit-identically', () => {
-    const info: ProblemInfo = { kind: 'least-squares', n: 200, d: 5, l2: 0.01, lMax: 3, seed: 4 };
+    const info: ProblemInfo = { kind: 'least-squares', family: 'minimization', n: 200, d: 5, l2: 0.01, lMax: 3, seed: 4 };
     const cluster = new TinyCluster(p);
     const step = async (d: SvrgDriver): Promise<void> => {
       const a = d.ask();

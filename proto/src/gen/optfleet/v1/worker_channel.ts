@@ -107,6 +107,8 @@ export interface ShardInfo {
   nnz: number;
   maxRowNormSq: number;
   bytes: number;
+  /** Operator problems: a bound on the shard's per-component Lipschitz / cocoercivity constants. */
+  lipschitz: number;
 }
 
 export interface OpenOutput {
@@ -1082,7 +1084,7 @@ export const CloseJob: MessageFns<CloseJob> = {
 };
 
 function createBaseShardInfo(): ShardInfo {
-  return { shard: 0, rows: 0, cols: 0, nnz: 0, maxRowNormSq: 0, bytes: 0 };
+  return { shard: 0, rows: 0, cols: 0, nnz: 0, maxRowNormSq: 0, bytes: 0, lipschitz: 0 };
 }
 
 export const ShardInfo: MessageFns<ShardInfo> = {
@@ -1104,6 +1106,9 @@ export const ShardInfo: MessageFns<ShardInfo> = {
     }
     if (message.bytes !== 0) {
       writer.uint32(48).uint64(message.bytes);
+    }
+    if (message.lipschitz !== 0) {
+      writer.uint32(57).double(message.lipschitz);
     }
     return writer;
   },
@@ -1169,6 +1174,14 @@ export const ShardInfo: MessageFns<ShardInfo> = {
             message.bytes = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.lipschitz = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1192,6 +1205,7 @@ export const ShardInfo: MessageFns<ShardInfo> = {
     message.nnz = object.nnz ?? 0;
     message.maxRowNormSq = object.maxRowNormSq ?? 0;
     message.bytes = object.bytes ?? 0;
+    message.lipschitz = object.lipschitz ?? 0;
     return message;
   },
 };

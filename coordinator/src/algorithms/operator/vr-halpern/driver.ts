@@ -1,0 +1,106 @@
+/**
+ * VR-Halpern, Algorithm 1 of Cai, Alacaoglu & Diakonikolas (ICLR 2024): Halpern iteration with a
+ * PAGE/SARAH-type recursive estimator F̃ of F, for cocoercive (on average) finite sums.
+ *
+ *   λ_k = 2/(k+4);  p_k = 1 for k ≤ 1, else max(4/(k+4), 4/(√n+5))   (reference code's schedule)
+ *   with probability p_k: F̃ ← F(u_k)                      1 round, n oracle calls (exact observation)
+ *   otherwise:            F̃ ← F̃ + (1/b)Σ_{j∈S}[F_j(u_k) − F_j(u_{k−1})]
+ *                         S: b distinct components (default ⌈√n⌉); both points on the same
+ *                         components in one `op-diff` call: 1 round, 2b oracle calls
+ *   u_{k+1} = λ_k u₀ + (1 − λ_k)u_k − ηF̃                   (η·F̃ is not scaled by 1 − λ_k)
+ *
+ * Expected cost per iteration p_k·n + (1 − p_k)·2b ≈ 6√n after the warm-up. Default η = 1/L.
+ * `fullBatch: true` uses p_k ≡ 1: the same iteration with exact F, isolating variance reduction.
+ * Unconstrained problems only for now (the resolvent J_{ηG} is the identity).
+ */
+import { COORDINATOR_SHARD, KeyedRng } from '@optfleet/proto';
+import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
+import { sampleDistinctRows } from '../../finite-sum/objective.js';
+import { meanOperator, residual } from '../residual.js';
+
+export interface VrHalpernParams {
+  readonly stepSize?: number | undefined;
+  readonly batchSize?: number | undefined;
+  readonly fullBatch: boolean;
+}
+
+export class VrHalpernDriver implements Driver {
+  private readonly u0: Float64Array;
+  private u: Float64Array;
+  private uPrev: Float64Array;
+  private Ft: Float64Array;
+  private k = 0;
+  private pending: 'full' | 'diff' = 'full';
+  private lastRows: Uint32Array = new Uint32Array(0);
+  readonly eta: number;
+  readonly b: number;
+
+  constructor(
+    private readonly p: ProblemInfo,
+    private readonly params: VrHalpernParams,
+    x0: Float64Array = new Float64Array(p.d),
+  ) {
+    this.u0 = x0.slice();
+    this.u = x0.slice();
+    this.uPrev = x0.slice();
+    this.Ft = new Float64Array(p.d);
+    this.eta = params.stepSize ?? 1 / p.lMax;
+    this.b = Math.min(params.batchSize ?? Math.ceil(Math.sqrt(p.n)), p.n);
+  }
+
+  /** Full-snapshot probability at iteration k. */
+  probability(k: number): number {
+    if (this.params.fullBatch || k <= 1) return 1;
+    return Math.max(4 / (k + 4), 4 / (Math.sqrt(this.p.n) + 5));
+  }
+
+  ask(): Ask {
+    const coin = new KeyedRng(this.p.seed, this.k, COORDINATOR_SHARD, 'vr-halpern-coin').nextFloat();
+    if (coin < this.probability(this.k)) {
+      this.pending = 'full';
+      return { kind: 'round', op: 'op-eval', points: [this.u], rows: 'all', purpose: 'algorithm' };
+    }
+    this.pending = 'diff';
+    this.lastRows = sampleDistinctRows(new KeyedRng(this.p.seed, this.k, COORDINATOR_SHARD, 'vr-halpern-batch'), this.p.n, this.b);
+    return { kind: 'round', op: 'op-diff', points: [this.u, this.uPrev], rows: this.lastRows, purpose: 'algorithm' };
+  }
+
+  tell(sum: Float64Array): Observation | null {
+    const d = this.p.d;
+    let obs: Observation | null = null;
+    if (this.pending === 'full') {
+      this.Ft = meanOperator(this.p, sum);
+      obs = { x: this.u.slice(), objective: NaN, gradNorm: residual(this.Ft), iteration: this.k };
+    } else {
+      const inv = 1 / this.lastRows.length;
+      for (let j = 0; j < d; j++) this.Ft[j] = this.Ft[j]! + sum[j]! * inv;
+    }
+    const lambda = 2 / (this.k + 4);
+    const next = new Float64Array(d);
+    for (let j = 0; j < d; j++) next[j] = lambda * this.u0[j]! + (1 - lambda) * this.u[j]! - this.eta * this.Ft[j]!;
+    this.uPrev = this.u;
+    this.u = next;
+    this.k++;
+    return obs;
+  }
+
+  iterate(): Float64Array {
+    return this.u;
+  }
+
+  iterations(): number {
+    return this.k;
+  }
+
+  snapshot(): DriverState {
+    return { u0: [...this.u0], u: [...this.u], uPrev: [...this.uPrev], Ft: [...this.Ft], k: this.k };
+  }
+
+  restore(s: DriverState): void {
+    this.u0.set(s['u0'] as number[]);
+    this.u = Float64Array.from(s['u'] as number[]);
+    this.uPrev = Float64Array.from(s['uPrev'] as number[]);
+    this.Ft = Float64Array.from(s['Ft'] as number[]);
+    this.k = s['k'] as number;
+  }
+}
