@@ -78,8 +78,13 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
 function summary(doc: JobResultDoc): void {
   if (doc.status === 'SUCCEEDED' && doc.final !== undefined) {
     const f = doc.final;
-    const measure = f.residual !== undefined ? `residual ${f.residual.toExponential(3)}` : `f ${fmt(f.objective ?? NaN)}  ‖∇f‖ ${(f.gradNorm ?? NaN).toExponential(3)}`;
-    process.stdout.write(`${doc.status}: ${measure}  rounds ${f.rounds}  oracle calls ${f.oracleCalls}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`);
+    const measure =
+      f.residual !== undefined
+        ? `residual ${f.residual.toExponential(3)}`
+        : `f ${fmt(f.objective ?? NaN)}  ‖∇f‖ ${(f.gradNorm ?? NaN).toExponential(3)}`;
+    process.stdout.write(
+      `${doc.status}: ${measure}  rounds ${f.rounds}  oracle calls ${f.oracleCalls}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`,
+    );
   } else {
     process.stderr.write(`${doc.status}: ${doc.error?.code ?? ''} ${doc.error?.message ?? ''}\n`);
   }

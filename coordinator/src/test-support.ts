@@ -43,7 +43,17 @@ export class TinyCluster implements Cluster {
       for (let j = 0; j < d; j++) s += X[i * d + j]! ** 2;
       maxRowNormSq = Math.max(maxRowNormSq, s);
     }
-    return Promise.resolve({ shardCount, rows: n, cols: d, nnz: n * d, maxRowNormSq, lipschitz: 0, rowOffsets: [0, n], owners: ['tiny'], bytes: 0 });
+    return Promise.resolve({
+      shardCount,
+      rows: n,
+      cols: d,
+      nnz: n * d,
+      maxRowNormSq,
+      lipschitz: 0,
+      rowOffsets: [0, n],
+      owners: ['tiny'],
+      bytes: 0,
+    });
   }
 
   private slope(w: Float64Array, i: number): { z: number; s: number; loss: number } {

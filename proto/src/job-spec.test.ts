@@ -92,13 +92,24 @@ describe('job spec', () => {
 
   it('operator problems take operator algorithms only, and Halpern methods need a cocoercive game', () => {
     const game = { name: 'g', problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 64, m: 3 } } };
-    expect(validateJobSpec({ ...game, algorithm: { name: 'vr-halpern' } }).problem).toMatchObject({ kind: 'bilinear-game', data: { mu: 0.1, sigma: 1 } });
-    expect(err({ ...game, algorithm: { name: 'svrg' } }).message).toMatch(/spec\.algorithm\.name: svrg minimises a loss; bilinear-game is an operator problem: use one of halpern, vr-halpern, eg, eag/);
-    expect(err({ ...good, algorithm: { name: 'eg' } }).message).toMatch(/spec\.algorithm\.name: eg solves operator problems \(bilinear-game\), not logistic/);
+    expect(validateJobSpec({ ...game, algorithm: { name: 'vr-halpern' } }).problem).toMatchObject({
+      kind: 'bilinear-game',
+      data: { mu: 0.1, sigma: 1 },
+    });
+    expect(err({ ...game, algorithm: { name: 'svrg' } }).message).toMatch(
+      /spec\.algorithm\.name: svrg minimises a loss; bilinear-game is an operator problem: use one of halpern, vr-halpern, eg, eag/,
+    );
+    expect(err({ ...good, algorithm: { name: 'eg' } }).message).toMatch(
+      /spec\.algorithm\.name: eg solves operator problems \(bilinear-game\), not logistic/,
+    );
     const monotone = { ...game, problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 64, m: 3, mu: 0 } } };
-    expect(err({ ...monotone, algorithm: { name: 'vr-halpern' } }).message).toMatch(/vr-halpern needs a cocoercive operator, and problem\.data\.mu = 0/);
+    expect(err({ ...monotone, algorithm: { name: 'vr-halpern' } }).message).toMatch(
+      /vr-halpern needs a cocoercive operator, and problem\.data\.mu = 0/,
+    );
     expect(validateJobSpec({ ...monotone, algorithm: { name: 'eag' } }).algorithm.name).toBe('eag');
     expect(err({ ...game, algorithm: { name: 'vr-halpern', stepSize: -1 } }).message).toMatch(/spec\.algorithm\.stepSize: must be > 0/);
-    expect(err({ ...game, algorithm: { name: 'vr-halpern', batchSize: 65 } }).message).toMatch(/spec\.algorithm\.batchSize: 65 is over n = 64/);
+    expect(err({ ...game, algorithm: { name: 'vr-halpern', batchSize: 65 } }).message).toMatch(
+      /spec\.algorithm\.batchSize: 65 is over n = 64/,
+    );
   });
 });

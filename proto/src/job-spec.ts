@@ -213,10 +213,18 @@ export const jobSpecSchema = z
       const d = spec.problem.data;
       const per = d.m * d.m + 2 * d.m;
       if (d.n * per > LIMITS.denseElements) {
-        ctx.addIssue({ code: 'custom', path: ['problem', 'data', 'n'], message: `n·(m²+2m) = ${d.n * per} is over the limit of ${LIMITS.denseElements} stored elements` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['problem', 'data', 'n'],
+          message: `n·(m²+2m) = ${d.n * per} is over the limit of ${LIMITS.denseElements} stored elements`,
+        });
       }
       if (!operatorAlg) {
-        ctx.addIssue({ code: 'custom', path: ['algorithm', 'name'], message: `${alg.name} minimises a loss; bilinear-game is an operator problem: use one of ${OPERATOR_ALGORITHMS.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithm', 'name'],
+          message: `${alg.name} minimises a loss; bilinear-game is an operator problem: use one of ${OPERATOR_ALGORITHMS.join(', ')}`,
+        });
       } else if ((alg.name === 'halpern' || alg.name === 'vr-halpern') && d.mu === 0) {
         ctx.addIssue({
           code: 'custom',
@@ -226,7 +234,11 @@ export const jobSpecSchema = z
       }
     } else {
       if (operatorAlg) {
-        ctx.addIssue({ code: 'custom', path: ['algorithm', 'name'], message: `${alg.name} solves operator problems (bilinear-game), not ${spec.problem.kind}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithm', 'name'],
+          message: `${alg.name} solves operator problems (bilinear-game), not ${spec.problem.kind}`,
+        });
       }
       if (data.source === 'synthetic' && 'd' in data && data.n * data.d > LIMITS.denseElements) {
         ctx.addIssue({

@@ -174,7 +174,15 @@ describe('bad input', () => {
               outcome: {
                 $case: 'open',
                 value: {
-                  shards: task.kind.value.shards.map((shard) => ({ shard, rows: 50, cols: 4, nnz: 200, maxRowNormSq: 1, lipschitz: 0, bytes: 1 })),
+                  shards: task.kind.value.shards.map((shard) => ({
+                    shard,
+                    rows: 50,
+                    cols: 4,
+                    nnz: 200,
+                    maxRowNormSq: 1,
+                    lipschitz: 0,
+                    bytes: 1,
+                  })),
                 },
               },
             };

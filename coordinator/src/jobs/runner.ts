@@ -56,19 +56,26 @@ export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
   return fileBytes === undefined ? 8 : Math.max(1, Math.min(256, Math.ceil(fileBytes / (2 * 1024 * 1024))));
 }
 
-function checkFinite(what: string, v: Float64Array | number, round: number): void {
+/** Where a run is, for DIVERGED messages: the round and the driver's iteration. */
+interface Where {
+  readonly round: number;
+  readonly iteration: number;
+}
+
+function diverged(what: string, value: number, at: Where): OptfleetError {
+  return new OptfleetError(
+    ERROR_CODES.DIVERGED,
+    `${what} is ${value} at iteration ${at.iteration} (round ${at.round}): the iteration diverged (lower the step size)`,
+  );
+}
+
+function checkFinite(what: string, v: Float64Array | number, at: Where): void {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v))
-      throw new OptfleetError(ERROR_CODES.DIVERGED, `${what} is ${v} at round ${round}: the iteration diverged (lower the step size)`);
+    if (!Number.isFinite(v)) throw diverged(what, v, at);
     return;
   }
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i]!)) {
-      throw new OptfleetError(
-        ERROR_CODES.DIVERGED,
-        `${what}[${i}] is ${v[i]} at round ${round}: the iteration diverged (lower the step size)`,
-      );
-    }
+    if (!Number.isFinite(v[i]!)) throw diverged(`${what}[${i}]`, v[i]!, at);
   }
 }
 
@@ -152,7 +159,7 @@ export async function runJob(
     rounds++;
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
-    checkFinite('round result', res.sum, rounds);
+    checkFinite('round result', res.sum, { round: rounds, iteration: driver.iterations() });
     // The last element of every op's result is the rows it evaluated; grad-diff evaluates two points.
     const calls = (ask.op === 'grad-diff' ? 2 : 1) * res.sum[res.sum.length - 1]!;
     if (ask.purpose === 'evaluation') {
@@ -172,9 +179,9 @@ export async function runJob(
     });
     const obs = driver.tell(res.sum);
     if (obs !== null) {
-      if (!operator) checkFinite('objective', obs.objective, rounds);
-      checkFinite(operator ? 'residual' : 'gradient norm', obs.gradNorm, rounds);
-      checkFinite('iterate', obs.x, rounds);
+      if (!operator) checkFinite('objective', obs.objective, { round: rounds, iteration: driver.iterations() });
+      checkFinite(operator ? 'residual' : 'gradient norm', obs.gradNorm, { round: rounds, iteration: driver.iterations() });
+      checkFinite('iterate', obs.x, { round: rounds, iteration: driver.iterations() });
       last = obs;
       lastAtIteration = driver.iterations();
       if (!Number.isFinite(firstGrad)) firstGrad = obs.gradNorm;
@@ -205,7 +212,7 @@ export async function runJob(
     gradNorm = last.gradNorm;
   } else {
     x = driver.iterate().slice();
-    checkFinite('iterate', x, rounds);
+    checkFinite('iterate', x, { round: rounds, iteration: driver.iterations() });
     const roundStart = now();
     const op = operator ? 'op-eval' : 'loss-grad';
     const res = await cluster.round({ op, points: [x], rows: 'all' });
@@ -213,7 +220,14 @@ export async function runJob(
     rounds++;
     evalRounds++;
     evalCalls += calls;
-    hooks.onRound?.({ op, purpose: 'evaluation', seconds: now() - roundStart, oracleCalls: calls, bytesOut: res.bytesOut, bytesIn: res.bytesIn });
+    hooks.onRound?.({
+      op,
+      purpose: 'evaluation',
+      seconds: now() - roundStart,
+      oracleCalls: calls,
+      bytesOut: res.bytesOut,
+      bytesIn: res.bytesIn,
+    });
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
     if (operator) {
@@ -223,9 +237,9 @@ export async function runJob(
       const full = fullObjective(info, x, res.sum);
       objective = full.objective;
       gradNorm = norm2(full.grad);
-      checkFinite('objective', objective, rounds);
+      checkFinite('objective', objective, { round: rounds, iteration: driver.iterations() });
     }
-    checkFinite(measureName, gradNorm, rounds);
+    checkFinite(measureName, gradNorm, { round: rounds, iteration: driver.iterations() });
   }
   const seconds = now() - t0;
   hooks.onProgress?.({ round: rounds, iteration: driver.iterations(), oracleCalls, objective, gradNorm, seconds, fraction: 1 });

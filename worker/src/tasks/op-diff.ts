@@ -11,7 +11,12 @@ export default function opDiffTask(input: TaskInput): TaskOutput {
   if (bad !== null) return bad;
   const g = input.game;
   if (g === null || input.shard.matrix.kind !== 'dense') {
-    return { ok: false, code: 'INVALID_ARGUMENT', message: 'op-diff needs an operator problem (problem.kind: bilinear-game)', retryable: false };
+    return {
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: 'op-diff needs an operator problem (problem.kind: bilinear-game)',
+      retryable: false,
+    };
   }
   const u = input.points[0]!;
   const v = input.points[1]!;

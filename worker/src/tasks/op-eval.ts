@@ -8,7 +8,12 @@ export default function opEvalTask(input: TaskInput): TaskOutput {
   if (bad !== null) return bad;
   const g = input.game;
   if (g === null || input.shard.matrix.kind !== 'dense') {
-    return { ok: false, code: 'INVALID_ARGUMENT', message: 'op-eval needs an operator problem (problem.kind: bilinear-game)', retryable: false };
+    return {
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: 'op-eval needs an operator problem (problem.kind: bilinear-game)',
+      retryable: false,
+    };
   }
   const out = new Float64Array(2 * g.m + 1);
   bilinearApply(g, input.shard.matrix, input.points[0]!, input.indices, true, out);

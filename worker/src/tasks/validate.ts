@@ -4,7 +4,12 @@ import type { TaskFailure, TaskInput } from './protocol.js';
 export function checkInput(input: TaskInput, points: number): TaskFailure | null {
   const operatorOp = input.op === 'op-eval' || input.op === 'op-diff';
   if (input.game !== null && !operatorOp) {
-    return { ok: false, code: 'INVALID_ARGUMENT', message: `op ${input.op} minimises a loss; this job is an operator problem (use op-eval / op-diff)`, retryable: false };
+    return {
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: `op ${input.op} minimises a loss; this job is an operator problem (use op-eval / op-diff)`,
+      retryable: false,
+    };
   }
   // Operator problems store [G_i, h_i] per row; their iterate has 2m entries.
   const d = input.game === null ? input.shard.matrix.cols : 2 * input.game.m;

@@ -10,7 +10,14 @@ import type { BilinearGame } from '../../shards/bilinear.js';
  * out[0..2m) = Σ_{i∈S} (M_i z + q_i) when `affine`, Σ_{i∈S} M_i z otherwise; out[2m] = |S|.
  * `rows` holds [G_i, h_i] per component; `indices` null means every component.
  */
-export function bilinearApply(g: BilinearGame, rows: DenseRows, z: Float64Array, indices: Uint32Array | null, affine: boolean, out: Float64Array): void {
+export function bilinearApply(
+  g: BilinearGame,
+  rows: DenseRows,
+  z: Float64Array,
+  indices: Uint32Array | null,
+  affine: boolean,
+  out: Float64Array,
+): void {
   const m = g.m;
   const w = m * m + 2 * m;
   const X = rows.x;
