@@ -18,6 +18,7 @@ import { killBenchChildren, runRounds, type RoundConfigResult } from './rounds.j
 import { fixed, renderTable } from './table.js';
 import { nowMs } from './stats.js';
 import { runConvergence } from './convergence.js';
+import { runVrHalpernBench, SWEEP } from './vr-halpern.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
@@ -139,7 +140,22 @@ function roundTables(r: readonly RoundConfigResult[]): string {
   return `${empty}\n\n${full}`;
 }
 
+/** `npm run bench -- vr-halpern`: the √n sweep (bench/src/vr-halpern.ts). */
+async function vrHalpern(): Promise<void> {
+  const t0 = nowMs();
+  const r = await runVrHalpernBench(SWEEP, log);
+  process.stdout.write(r.table + '\n');
+  const dir = fileURLToPath(new URL('../results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}vr-halpern.json`;
+  await writeFile(file, JSON.stringify({ schema: 'optfleet-bench-vr-halpern/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) + '\n');
+  for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
+  process.stdout.write(`wrote ${file} and ${Object.keys(r.figures).map((f) => dir + f).join(', ')}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'vr-halpern') return vrHalpern();
+  if (process.argv[2] !== undefined && process.argv[2] !== 'foundation') throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default) or vr-halpern`);
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`bench: ${sig}: stopping worker processes\n`);
     killBenchChildren('SIGKILL');

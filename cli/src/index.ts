@@ -9,6 +9,6 @@
  */
 export { runEmbedded, killChildren } from './embedded.js';
 export { InProcessEndpoint } from './inprocess-endpoint.js';
-export { renderConvergenceSvg, convergenceSpec, loadResult } from './plot.js';
+export { renderConvergenceSvg, renderVegaLiteSvg, convergenceSpec, loadResult } from './plot.js';
 export type { EmbeddedRunOptions } from './embedded.js';
 export type { Series, PlottableResult } from './plot.js';

@@ -103,36 +103,42 @@ export function convergenceSpec(series: readonly Series[], title = 'optfleet con
         color,
       },
     }) as const;
+  const objectivePanel = {
+    width: 300,
+    height: 200,
+    mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
+    transform: [{ filter: 'isValid(datum.objective)' }],
+    encoding: {
+      x: { field: 'round', type: 'quantitative', title: 'rounds', axis: xAxis },
+      y: { field: 'objective', type: 'quantitative', title: 'objective f', scale: { zero: false } },
+      color,
+    },
+  } as const;
+  // Panels with nothing to show are left out: operator problems have no objective, and
+  // histories without timing (the bench's oracle-count runs) have no seconds.
+  const panels: object[] = [panel('round', 'rounds'), panel('oracleCalls', 'oracle calls')];
+  if (values.some((v) => isNum(v['seconds']) && (v['seconds'] as number) > 0)) panels.push(panel('seconds', 'seconds'));
+  if (values.some((v) => isNum(v['objective']))) panels.push(objectivePanel);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, fontSize: 15 },
     data: { values },
-    config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12, grid: true }, view: { stroke: '#ddd' } },
+    config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12, grid: true }, view: { stroke: '#ddd' }, legend: { labelLimit: 320 } },
     columns: 2,
-    concat: [
-      panel('round', 'rounds'),
-      panel('oracleCalls', 'oracle calls'),
-      panel('seconds', 'seconds'),
-      {
-        width: 300,
-        height: 200,
-        mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
-        transform: [{ filter: 'isValid(datum.objective)' }],
-        encoding: {
-          x: { field: 'round', type: 'quantitative', title: 'rounds', axis: xAxis },
-          y: { field: 'objective', type: 'quantitative', title: 'objective f', scale: { zero: false } },
-          color,
-        },
-      },
-    ],
+    concat: panels,
   } as TopLevelSpec;
+}
+
+/** Renders any vega-lite spec to an SVG document, headless (the bench's figures use this too). */
+export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
 }
 
 /** Renders the convergence figure of one or more runs as an SVG document. */
 export async function renderConvergenceSvg(series: readonly Series[], title?: string): Promise<string> {
   if (series.length === 0) throw invalidArgument('plot: no result files given');
-  const view = new vega.View(vega.parse(compile(convergenceSpec(series, title)).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderVegaLiteSvg(convergenceSpec(series, title));
 }
