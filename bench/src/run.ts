@@ -148,14 +148,26 @@ async function vrHalpern(): Promise<void> {
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}vr-halpern.json`;
-  await writeFile(file, JSON.stringify({ schema: 'optfleet-bench-vr-halpern/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) + '\n');
+  await writeFile(
+    file,
+    JSON.stringify(
+      { schema: 'optfleet-bench-vr-halpern/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json },
+      null,
+      2,
+    ) + '\n',
+  );
   for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
-  process.stdout.write(`wrote ${file} and ${Object.keys(r.figures).map((f) => dir + f).join(', ')}\n`);
+  process.stdout.write(
+    `wrote ${file} and ${Object.keys(r.figures)
+      .map((f) => dir + f)
+      .join(', ')}\n`,
+  );
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'vr-halpern') return vrHalpern();
-  if (process.argv[2] !== undefined && process.argv[2] !== 'foundation') throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default) or vr-halpern`);
+  if (process.argv[2] !== undefined && process.argv[2] !== 'foundation')
+    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default) or vr-halpern`);
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`bench: ${sig}: stopping worker processes\n`);
     killBenchChildren('SIGKILL');

@@ -72,7 +72,8 @@ function build(seed: number, n: number, c: SweepConfig): Game {
         Mi[(m + b) * d + a] = Mi[(m + b) * d + a]! - dev;
       }
     }
-    for (let r = 0; r < d; r++) for (let k = 0; k < d; k++) for (let t = 0; t < d; t++) N[r * d + k] = N[r * d + k]! + (Mi[t * d + r]! * Mi[t * d + k]!) / n;
+    for (let r = 0; r < d; r++)
+      for (let k = 0; k < d; k++) for (let t = 0; t < d; t++) N[r * d + k] = N[r * d + k]! + (Mi[t * d + r]! * Mi[t * d + k]!) / n;
   }
   let v = new Float64Array(d).fill(1 / Math.sqrt(d));
   let lam = 0;
@@ -242,15 +243,37 @@ export async function runVrHalpernBench(c: SweepConfig, log: (m: string) => void
     });
   }
   const ns = rows.map((r) => r['n']!);
-  const slope = logLogSlope(ns, rows.map((r) => r['ratioB']!));
-  const slopeA = logLogSlope(ns, rows.map((r) => r['ratioA']!));
+  const slope = logLogSlope(
+    ns,
+    rows.map((r) => r['ratioB']!),
+  );
+  const slopeA = logLogSlope(
+    ns,
+    rows.map((r) => r['ratioA']!),
+  );
   const last = rows.length - 1;
   const localSlope = last >= 1 ? Math.log(rows[last]!['ratioB']! / rows[last - 1]!['ratioB']!) / Math.log(ns[last]! / ns[last - 1]!) : NaN;
-  const crossoverN = crossover(ns, rows.map((r) => r['ratioB']!));
+  const crossoverN = crossover(
+    ns,
+    rows.map((r) => r['ratioB']!),
+  );
 
   const table = renderTable(
     `VR-Halpern (Alg 1) vs deterministic baselines on the bilinear game (m=${c.m}, μ=${c.mu}, σ=${c.sigma}, L_F=${fixed((c.mu * c.mu + 1) / c.mu, 1)}), ΔN = calls from 1e-2 to 1e-3 relative residual, median of ${c.seeds.length} seeds`,
-    ['n', 'L_avg', 'ΔN VR', 'ΔN (a) full batch', 'ΔN (b) Halpern', 'ΔN EAG', 'R(a)', 'R(b)', 'R(EAG)', 'ΔN_VR/√n', 'iters VR', 'iters (b)'].map((header) => ({ header })),
+    [
+      'n',
+      'L_avg',
+      'ΔN VR',
+      'ΔN (a) full batch',
+      'ΔN (b) Halpern',
+      'ΔN EAG',
+      'R(a)',
+      'R(b)',
+      'R(EAG)',
+      'ΔN_VR/√n',
+      'iters VR',
+      'iters (b)',
+    ].map((header) => ({ header })),
     rows.map((r) => [
       String(r['n']),
       fixed(r['lAvg']!, 1),
@@ -342,7 +365,9 @@ export async function runVrHalpernBench(c: SweepConfig, log: (m: string) => void
     width: 460,
     height: 300,
     data: {
-      values: METHODS.flatMap((mth) => (firstTraces[mth]?.samples ?? []).filter(([calls]) => calls > 0).map(([calls, r]) => ({ method: mth, calls, residual: r }))),
+      values: METHODS.flatMap((mth) =>
+        (firstTraces[mth]?.samples ?? []).filter(([calls]) => calls > 0).map(([calls, r]) => ({ method: mth, calls, residual: r })),
+      ),
     },
     mark: { type: 'line', strokeWidth: 1.5 },
     encoding: {

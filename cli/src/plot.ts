@@ -123,7 +123,12 @@ export function convergenceSpec(series: readonly Series[], title = 'optfleet con
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, fontSize: 15 },
     data: { values },
-    config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12, grid: true }, view: { stroke: '#ddd' }, legend: { labelLimit: 320 } },
+    config: {
+      font: 'sans-serif',
+      axis: { labelFontSize: 11, titleFontSize: 12, grid: true },
+      view: { stroke: '#ddd' },
+      legend: { labelLimit: 320 },
+    },
     columns: 2,
     concat: panels,
   } as TopLevelSpec;

@@ -100,7 +100,7 @@ describe('job spec', () => {
       /spec\.algorithm\.name: svrg minimises a loss; bilinear-game is an operator problem: use one of halpern, vr-halpern, eg, eag/,
     );
     expect(err({ ...good, algorithm: { name: 'eg' } }).message).toMatch(
-      /spec\.algorithm\.name: eg solves operator problems \(bilinear-game\), not logistic/,
+      /spec\.algorithm\.name: eg solves operator problems \(bilinear-game, matrix-game\), not logistic/,
     );
     const monotone = { ...game, problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 64, m: 3, mu: 0 } } };
     expect(err({ ...monotone, algorithm: { name: 'vr-halpern' } }).message).toMatch(

@@ -71,7 +71,34 @@ const bilinearGame = z.strictObject({
   data: bilinearData,
 });
 
-const problem = z.discriminatedUnion('kind', [minimization('logistic'), minimization('least-squares'), bilinearGame]);
+/**
+ * The matrix game min_{x∈Δ} max_{y∈Δ} yᵀAx over probability simplices (spec §3.1), split into N
+ * coordinate-pair components. A: the seeded "policeman and burglar" matrix, or a CSV file.
+ */
+const matrixGame = z.strictObject({
+  kind: z.literal('matrix-game'),
+  data: z.discriminatedUnion('source', [
+    z.strictObject({
+      source: z.literal('synthetic'),
+      /** Matrix size N (components; the iterate (x, y) has 2N entries). */
+      n: int(1, 10_000),
+      /** θ of A_ij = w_j(1 − exp(−θ|i−j|)). @default 0.8 */
+      theta: z.number().positive().max(1e3).default(0.8),
+      /** Seed of w (defaults to the job seed). */
+      seed: int(0, MAX_SEED).optional(),
+    }),
+    z.strictObject({
+      source: z.literal('file'),
+      format: z.literal('csv'),
+      /** N rows of N comma-separated payoffs (≤ 10000×10000). */
+      path: z.string().min(1).max(4096),
+      /** Skip a header line. @default false */
+      header: z.boolean().default(false),
+    }),
+  ]),
+});
+
+const problem = z.discriminatedUnion('kind', [minimization('logistic'), minimization('least-squares'), bilinearGame, matrixGame]);
 
 const svrg = z.strictObject({
   name: z.literal('svrg'),
@@ -209,7 +236,15 @@ export const jobSpecSchema = z
     const data = spec.problem.data;
     const alg = spec.algorithm;
     const operatorAlg = (OPERATOR_ALGORITHMS as readonly string[]).includes(alg.name);
-    if (spec.problem.kind === 'bilinear-game') {
+    if (spec.problem.kind === 'matrix-game') {
+      if (!operatorAlg) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithm', 'name'],
+          message: `${alg.name} minimises a loss; matrix-game is an operator problem: use one of ${OPERATOR_ALGORITHMS.join(', ')}`,
+        });
+      }
+    } else if (spec.problem.kind === 'bilinear-game') {
       const d = spec.problem.data;
       const per = d.m * d.m + 2 * d.m;
       if (d.n * per > LIMITS.denseElements) {
@@ -237,7 +272,7 @@ export const jobSpecSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['algorithm', 'name'],
-          message: `${alg.name} solves operator problems (bilinear-game), not ${spec.problem.kind}`,
+          message: `${alg.name} solves operator problems (bilinear-game, matrix-game), not ${spec.problem.kind}`,
         });
       }
       if (data.source === 'synthetic' && 'd' in data && data.n * data.d > LIMITS.denseElements) {

@@ -45,6 +45,13 @@ describe('bit-identical results whatever the transport and worker count', () => 
       algorithm: { name: 'eg', stepSize: 0.3 },
       stop: { maxRounds: 200, residual: 0 },
     },
+    'matrix-game vr-halpern': {
+      name: 'det-mg',
+      problem: { kind: 'matrix-game', data: { source: 'synthetic', n: 6 } },
+      shards: 5,
+      algorithm: { name: 'vr-halpern', stepSize: 0.5 },
+      stop: { maxRounds: 300, residual: 0 },
+    },
     eag: {
       name: 'det-eag',
       problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 300, m: 6, mu: 0.5, sigma: 1 } },
@@ -56,11 +63,10 @@ describe('bit-identical results whatever the transport and worker count', () => 
   for (const [key, job] of Object.entries(jobs)) {
     it(`${key}: in-process = 1 worker = 3 workers over gRPC`, async () => {
       const spec = await writeSpec(tmp.dir, `${key}.json`, {
-        ...job,
         seed: 31337,
         shards: 7,
         problem: { kind: 'logistic', l2: 1e-3, data: { source: 'synthetic', n: 3000, d: 12 } },
-        ...('problem' in job ? { problem: job.problem } : {}),
+        ...job,
       });
       const runs: Array<[string, string[]]> = [
         ['inprocess', ['--transport', 'inprocess', '--workers', '1']],

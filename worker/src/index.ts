@@ -20,6 +20,7 @@ export { lossValue, lossSlope } from './kernels/cpu/losses.js';
 export { connectWorkerChannel } from './transport/grpc/agent.js';
 export { TASKS } from './tasks/index.js';
 export { bilinearConstants, bilinearShard, bilinearLipschitz, spectralNorm } from './shards/bilinear.js';
+export { policemanBurglar, matrixGameShard, readPayoffCsv, MAX_MATRIX_GAME } from './shards/matrix-game.js';
 export { bilinearApply } from './kernels/cpu/bilinear.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 

@@ -13,7 +13,7 @@ describe('balance', () => {
       points: [new Float64Array(2)],
       indices: null,
       state: {},
-      game: null,
+      operator: null,
     }));
     const groups = balance(items, 3);
     expect(groups).toHaveLength(3);

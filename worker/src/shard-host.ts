@@ -19,7 +19,9 @@ import { shardBytes, sharedF64, type ShardData } from './shards/shard-data.js';
 import { OP_STATE } from './tasks/state.js';
 import { noopWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { syntheticShard } from './shards/synthetic.js';
-import { bilinearConstants, bilinearLipschitz, bilinearShard, type BilinearGame } from './shards/bilinear.js';
+import { bilinearConstants, bilinearLipschitz, bilinearShard } from './shards/bilinear.js';
+import { matrixGameLipschitz, matrixGameShard, policemanBurglar, readPayoffCsv } from './shards/matrix-game.js';
+import { operatorDim, type OperatorData } from './tasks/operator.js';
 import type { OpExecutor } from './executor.js';
 
 /** What a worker reports about each shard it built. */
@@ -53,19 +55,19 @@ interface HostedJob {
   readonly owned: Set<number>;
   /** Sticky per-shard state (SharedArrayBuffer-backed), kept between rounds. */
   readonly state: Map<number, Record<string, Float64Array>>;
-  /** Operator problems: the game's constants; null for minimisation. */
-  readonly game: BilinearGame | null;
+  /** Operator problems: what the kernels need besides the rows; null for minimisation. */
+  readonly operator: OperatorData | null;
 }
 
-function summarize(s: ShardData, game: BilinearGame | null): ShardSummary {
+function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
   const m = s.matrix;
   return {
     shard: s.shard,
     rows: m.rows,
-    cols: game === null ? m.cols : 2 * game.m,
+    cols: op === null ? m.cols : operatorDim(op),
     nnz: m.kind === 'dense' ? m.rows * m.cols : m.indptr[m.rows]!,
-    maxRowNormSq: game === null ? maxRowNormSq(m) : 0,
-    lipschitz: game === null ? 0 : bilinearLipschitz(game, s),
+    maxRowNormSq: op === null ? maxRowNormSq(m) : 0,
+    lipschitz: op === null ? 0 : op.kind === 'bilinear-game' ? bilinearLipschitz(op.game, s) : matrixGameLipschitz(op.size, s),
     bytes: shardBytes(s),
   };
 }
@@ -89,14 +91,26 @@ export class ShardHost {
     }
     const shards = new Map<number, ShardData>();
     const problem = spec.problem;
-    let game: BilinearGame | null = null;
+    let operator: OperatorData | null = null;
     if (problem.kind === 'bilinear-game') {
       const data = problem.data;
       const seed = data.seed ?? spec.seed;
-      game = bilinearConstants(seed, data.m, data.mu, data.sigma);
+      const game = bilinearConstants(seed, data.m, data.mu, data.sigma);
+      operator = { kind: 'bilinear-game', game };
       for (const s of owned) {
         const [a, b] = shardRange(data.n, shardCount, s);
         shards.set(s, bilinearShard(game, seed, data.n, s, a, b));
+      }
+    } else if (problem.kind === 'matrix-game') {
+      const data = problem.data;
+      const { N, A } =
+        data.source === 'synthetic'
+          ? { N: data.n, A: policemanBurglar(data.seed ?? spec.seed, data.n, data.theta) }
+          : await readPayoffCsv(data.path, data.header);
+      operator = { kind: 'matrix-game', size: N };
+      for (const s of owned) {
+        const [a, b] = shardRange(N, shardCount, s);
+        shards.set(s, matrixGameShard(A, N, s, a, b));
       }
     } else if (problem.data.source === 'synthetic') {
       const data = problem.data;
@@ -120,8 +134,8 @@ export class ShardHost {
         shards.set(s, sliceRows(file, s, a, b));
       }
     }
-    this.jobs.set(jobId, { spec, shardCount, shards, owned, game, state: new Map([...owned].map((sh) => [sh, {}])) });
-    return [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, game));
+    this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, state: new Map([...owned].map((sh) => [sh, {}])) });
+    return [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator));
   }
 
   /** Runs one op on the listed shards (in parallel on the executor) and pre-reduces owned subtrees. */
@@ -129,11 +143,20 @@ export class ShardHost {
     const job = this.jobs.get(jobId);
     if (job === undefined) throw new OptfleetError(ERROR_CODES.NOT_FOUND, `job ${jobId} has no shards on this worker (was it opened?)`);
     // Operator problems have no loss; the kernels take the game constants instead.
-    const loss = job.spec.problem.kind === 'bilinear-game' ? 'least-squares' : job.spec.problem.kind;
+    const kind = job.spec.problem.kind;
+    const loss = kind === 'logistic' || kind === 'least-squares' ? kind : 'least-squares';
     const inputs = w.work.map((item) => {
       const shard = job.shards.get(item.shard);
       if (shard === undefined) throw invalidArgument(`round.shards: shard ${item.shard} is not held by this worker`);
-      return { op: w.op, loss, shard, points: w.points, indices: item.indices, state: this.stateFor(job, shard, w.op), game: job.game };
+      return {
+        op: w.op,
+        loss,
+        shard,
+        points: w.points,
+        indices: item.indices,
+        state: this.stateFor(job, shard, w.op),
+        operator: job.operator,
+      };
     });
     const t0 = performance.now();
     let values: Float64Array[];

@@ -4,10 +4,11 @@
  * round, runs it on the cluster and tells the driver the reduced result.
  */
 import type { Op } from '@optfleet/proto';
+import type { OperatorGeometry } from './operator/geometry.js';
 
 /** The data of the problem as the drivers see it (from the opened layout and the spec). */
 export interface ProblemInfo {
-  readonly kind: 'logistic' | 'least-squares' | 'bilinear-game';
+  readonly kind: 'logistic' | 'least-squares' | 'bilinear-game' | 'matrix-game';
   /** minimization: min f(w); operator: find u with F(u) = 0 (games, monotone inclusions). */
   readonly family: 'minimization' | 'operator';
   /** Rows n. */
@@ -23,6 +24,8 @@ export interface ProblemInfo {
   readonly lMax: number;
   /** The job seed (all randomness is keyed by it). */
   readonly seed: number;
+  /** Operator problems: projection, start point and measures (unconstrained when absent). */
+  readonly geometry?: OperatorGeometry;
 }
 
 /** A round the driver wants. `evaluation` rounds only measure (their calls are counted apart). */
@@ -50,6 +53,8 @@ export interface Observation {
   readonly gradNorm: number;
   /** The driver's iteration count at this point. */
   readonly iteration: number;
+  /** Games over simplices: the duality gap at x. */
+  readonly gap?: number;
   /**
    * Recursive-estimator health (PAGE): ‖g_t − ∇f(x_{t+1})‖, the estimator g_t just before this
    * full gradient replaces it, against that full gradient. g_t was built at the previous iterate

@@ -13,29 +13,30 @@ import { EgDriver } from './operator/eg/driver.js';
 import { HalpernDriver } from './operator/halpern/driver.js';
 import { VrHalpernDriver } from './operator/vr-halpern/driver.js';
 
-export function createDriver(alg: AlgorithmSpec, p: ProblemInfo): Driver {
+/** `x0`: the starting point (default 0; operator problems pass their geometry's feasible start). */
+export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Array): Driver {
   switch (alg.name) {
     case 'svrg':
-      return new SvrgDriver(p, alg);
+      return new SvrgDriver(p, alg, x0);
     case 'sgd':
-      return new SgdDriver(p, alg);
+      return new SgdDriver(p, alg, x0);
     case 'saga':
-      return new SagaDriver(p, alg);
+      return new SagaDriver(p, alg, x0);
     case 'lbfgs':
-      return new LbfgsDriver(p, alg);
+      return new LbfgsDriver(p, alg, x0);
     case 'lsvrg':
-      return new LsvrgDriver(p, alg);
+      return new LsvrgDriver(p, alg, x0);
     case 'sarah':
-      return new SarahDriver(p, alg);
+      return new SarahDriver(p, alg, x0);
     case 'page':
-      return new PageDriver(p, alg);
+      return new PageDriver(p, alg, x0);
     case 'halpern':
-      return new HalpernDriver(p, alg);
+      return new HalpernDriver(p, alg, x0);
     case 'vr-halpern':
-      return new VrHalpernDriver(p, alg);
+      return new VrHalpernDriver(p, alg, x0);
     case 'eg':
-      return new EgDriver(p, alg);
+      return new EgDriver(p, alg, x0);
     case 'eag':
-      return new EagDriver(p, alg);
+      return new EagDriver(p, alg, x0);
   }
 }

@@ -13,8 +13,10 @@ export interface HistoryEntry {
   /** Minimization problems: f and ‖∇f‖. */
   readonly objective?: number;
   readonly gradNorm?: number;
-  /** Operator problems: the residual ‖F(u)‖. */
+  /** Operator problems: the residual (‖F(u)‖, or the natural residual with constraints). */
   readonly residual?: number;
+  /** Games over simplices: the duality gap. */
+  readonly gap?: number;
   /** Estimator drift ‖g̃ − ∇f‖ at a full snapshot, for methods that report it (PAGE). */
   readonly drift?: number;
 }
@@ -24,8 +26,10 @@ export interface FinalState {
   /** Minimization problems: f and ‖∇f‖ at x. */
   readonly objective?: number;
   readonly gradNorm?: number;
-  /** Operator problems: the residual ‖F(x)‖. */
+  /** Operator problems: the residual (‖F(x)‖, or the natural residual with constraints). */
   readonly residual?: number;
+  /** Games over simplices: the duality gap at x. */
+  readonly gap?: number;
   /** Rounds run: algorithm + evaluation. */
   readonly rounds: number;
   /** Rounds spent only measuring (SGD's evaluations, the closing evaluation). */

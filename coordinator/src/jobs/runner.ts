@@ -7,6 +7,7 @@ import { createDriver } from '../algorithms/registry.js';
 import type { Observation, ProblemInfo } from '../algorithms/driver.js';
 import { fullObjective, lossCurvature, norm2 } from '../algorithms/finite-sum/objective.js';
 import { meanOperator, residual } from '../algorithms/operator/residual.js';
+import { operatorGeometry } from '../algorithms/operator/geometry.js';
 import type { Cluster, JobLayout } from '../cluster/cluster.js';
 import type { FinalState, HistoryEntry } from './result.js';
 
@@ -92,8 +93,17 @@ export async function runJob(
   hooks.onLayout?.(layout);
   const problem = spec.problem;
   const info: ProblemInfo =
-    problem.kind === 'bilinear-game'
-      ? { kind: problem.kind, family: 'operator', n: layout.rows, d: layout.cols, l2: 0, lMax: layout.lipschitz, seed: spec.seed }
+    problem.kind === 'bilinear-game' || problem.kind === 'matrix-game'
+      ? {
+          kind: problem.kind,
+          family: 'operator',
+          n: layout.rows,
+          d: layout.cols,
+          l2: 0,
+          lMax: layout.lipschitz,
+          seed: spec.seed,
+          geometry: operatorGeometry(problem, layout.cols),
+        }
       : {
           kind: problem.kind,
           family: 'minimization',
@@ -108,13 +118,17 @@ export async function runJob(
   const tolerance = operator ? spec.stop.residual : spec.stop.gradNorm;
   const measureName = operator ? 'residual' : 'gradNorm';
   /** History/final fields for an observation: f and ‖∇f‖, or the residual. */
-  const measures = (objective: number, measure: number): { objective?: number; gradNorm?: number; residual?: number } =>
-    operator ? { residual: measure } : { objective, gradNorm: measure };
+  const measures = (
+    objective: number,
+    measure: number,
+    gap?: number,
+  ): { objective?: number; gradNorm?: number; residual?: number; gap?: number } =>
+    operator ? { residual: measure, ...(gap === undefined ? {} : { gap }) } : { objective, gradNorm: measure };
   const batchSize = 'batchSize' in spec.algorithm ? spec.algorithm.batchSize : undefined;
   if (batchSize !== undefined && batchSize > info.n) {
     throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${batchSize} is over the data's ${info.n} rows`);
   }
-  const driver = createDriver(spec.algorithm, info);
+  const driver = createDriver(spec.algorithm, info, info.geometry?.start(info.d));
   const stop = spec.stop;
   const history: HistoryEntry[] = [];
   let rounds = 0;
@@ -191,7 +205,7 @@ export async function runJob(
         iteration: obs.iteration,
         seconds: s,
         oracleCalls,
-        ...measures(obs.objective, obs.gradNorm),
+        ...measures(obs.objective, obs.gradNorm, obs.gap),
         ...(obs.drift === undefined ? {} : { drift: obs.drift }),
       };
       history.push(entry);
@@ -206,9 +220,11 @@ export async function runJob(
   let x: Float64Array;
   let objective: number;
   let gradNorm: number;
+  let gap: number | undefined;
   if (last !== null && (lastAtIteration === driver.iterations() || stopReason.startsWith(measureName))) {
     x = last.x;
     objective = last.objective;
+    gap = last.gap;
     gradNorm = last.gradNorm;
   } else {
     x = driver.iterate().slice();
@@ -232,7 +248,9 @@ export async function runJob(
     bytesReceived += res.bytesIn;
     if (operator) {
       objective = NaN;
-      gradNorm = residual(meanOperator(info, res.sum));
+      const m = info.geometry?.measure(x, meanOperator(info, res.sum)) ?? { residual: residual(meanOperator(info, res.sum)) };
+      gradNorm = m.residual;
+      gap = m.gap;
     } else {
       const full = fullObjective(info, x, res.sum);
       objective = full.objective;
@@ -248,7 +266,7 @@ export async function runJob(
     history,
     final: {
       x: Array.from(x),
-      ...measures(objective, gradNorm),
+      ...measures(objective, gradNorm, gap),
       rounds,
       evaluationRounds: evalRounds,
       oracleCalls,

@@ -5,7 +5,7 @@
 import type { Op } from '@optfleet/proto';
 import type { LossKind } from '../kernels/cpu/losses.js';
 import type { ShardData } from '../shards/shard-data.js';
-import type { BilinearGame } from '../shards/bilinear.js';
+import type { OperatorData } from './operator.js';
 
 export interface TaskInput {
   readonly op: Op;
@@ -19,8 +19,8 @@ export interface TaskInput {
    * allocated before dispatch, so a task's writes land in place and stay for later rounds.
    */
   readonly state: Readonly<Record<string, Float64Array>>;
-  /** Operator problems: the game's shared constants (null for minimisation problems). */
-  readonly game: BilinearGame | null;
+  /** Operator problems: what the kernels need besides the rows (null for minimisation problems). */
+  readonly operator: OperatorData | null;
 }
 
 /** An expected failure, returned as a value (class and code do not survive postMessage). */

@@ -1,9 +1,10 @@
 import type { TaskFailure, TaskInput } from './protocol.js';
+import { operatorDim } from './operator.js';
 
 /** Checks what a task can check cheaply before touching data; a value, never a throw. */
 export function checkInput(input: TaskInput, points: number): TaskFailure | null {
   const operatorOp = input.op === 'op-eval' || input.op === 'op-diff';
-  if (input.game !== null && !operatorOp) {
+  if (input.operator !== null && !operatorOp) {
     return {
       ok: false,
       code: 'INVALID_ARGUMENT',
@@ -12,7 +13,7 @@ export function checkInput(input: TaskInput, points: number): TaskFailure | null
     };
   }
   // Operator problems store [G_i, h_i] per row; their iterate has 2m entries.
-  const d = input.game === null ? input.shard.matrix.cols : 2 * input.game.m;
+  const d = input.operator === null ? input.shard.matrix.cols : operatorDim(input.operator);
   if (input.points.length !== points) {
     return {
       ok: false,

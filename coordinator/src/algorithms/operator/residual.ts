@@ -1,5 +1,5 @@
 /** Operator problems: F(u) = (1/n)Σ F_i(u) from an `op-eval` sum, and the residual ‖F(u)‖. */
-import type { ProblemInfo } from '../driver.js';
+import type { Observation, ProblemInfo } from '../driver.js';
 import { norm2 } from '../finite-sum/objective.js';
 
 /** F(u) from a reduced op-eval sum [ΣF_i (d), count] over all n components. */
@@ -12,4 +12,16 @@ export function meanOperator(p: ProblemInfo, sum: Float64Array): Float64Array {
 
 export function residual(F: Float64Array): number {
   return norm2(F);
+}
+
+/** The observation measures at u: the problem's residual (and gap), ‖F(u)‖ by default. */
+export function observe(p: ProblemInfo, u: Float64Array, F: Float64Array, iteration: number): Observation {
+  const m = p.geometry?.measure(u, F) ?? { residual: norm2(F) };
+  return { x: u.slice(), objective: NaN, gradNorm: m.residual, iteration, ...(m.gap === undefined ? {} : { gap: m.gap }) };
+}
+
+/** J_{ηG}: projects in place (identity for unconstrained problems). */
+export function project(p: ProblemInfo, v: Float64Array): Float64Array {
+  p.geometry?.project(v);
+  return v;
 }

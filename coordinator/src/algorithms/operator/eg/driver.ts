@@ -1,10 +1,11 @@
 /**
- * Extragradient (Korpelevich 1976): z̄ = z − ηF(z), z⁺ = z − ηF(z̄); η < 1/L_F (default 1/(2L)).
+ * Extragradient (Korpelevich 1976): z̄ = J(z − ηF(z)), z⁺ = J(z − ηF(z̄)); η < 1/L_F (default
+ * 1/(2L)); J the problem's projection.
  * Per iteration: 2 rounds, 2n oracle calls (two full `op-eval`s); the first is an exact
  * observation of the residual at z.
  */
 import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
-import { meanOperator, residual } from '../residual.js';
+import { meanOperator, observe, project } from '../residual.js';
 
 export interface EgParams {
   readonly stepSize?: number | undefined;
@@ -44,14 +45,15 @@ export class EgDriver implements Driver {
     const b = this.beta();
     const base = (j: number): number => this.z[j]! + b * (this.z0[j]! - this.z[j]!);
     if (this.phase === 'first') {
-      const obs = { x: this.z.slice(), objective: NaN, gradNorm: residual(F), iteration: this.k };
+      const obs = observe(this.p, this.z, F, this.k);
       for (let j = 0; j < this.z.length; j++) this.zBar[j] = base(j) - this.eta * F[j]!;
+      project(this.p, this.zBar);
       this.phase = 'second';
       return obs;
     }
     const next = new Float64Array(this.z.length);
     for (let j = 0; j < next.length; j++) next[j] = base(j) - this.eta * F[j]!;
-    this.z = next;
+    this.z = project(this.p, next);
     this.phase = 'first';
     this.k++;
     return null;

@@ -1,11 +1,12 @@
 /**
  * Deterministic Halpern iteration (Diakonikolas 2020; Lieder 2021), cocoercive case:
- * u_{k+1} = λ_k u₀ + (1 − λ_k)(u_k − ηF(u_k)), λ_k = 1/(k+2), η ≤ 2/L_F (default 1/L).
+ * u_{k+1} = λ_k u₀ + (1 − λ_k)·J(u_k − ηF(u_k)), λ_k = 1/(k+2), η ≤ 2/L_F (default 1/L); J the
+ * problem's projection (identity when unconstrained).
  * Per iteration: 1 round, n oracle calls (one full `op-eval`), which is also an exact observation
  * of the residual ‖F(u_k)‖. Guarantee: ‖u_k − T u_k‖ ≤ 2D/(k+1) with T = I − ηF.
  */
 import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
-import { meanOperator, residual } from '../residual.js';
+import { meanOperator, observe, project } from '../residual.js';
 
 export interface HalpernParams {
   readonly stepSize?: number | undefined;
@@ -33,9 +34,12 @@ export class HalpernDriver implements Driver {
 
   tell(sum: Float64Array): Observation {
     const F = meanOperator(this.p, sum);
-    const obs = { x: this.u.slice(), objective: NaN, gradNorm: residual(F), iteration: this.k };
+    const obs = observe(this.p, this.u, F, this.k);
     const lambda = 1 / (this.k + 2);
-    for (let j = 0; j < this.u.length; j++) this.u[j] = lambda * this.u0[j]! + (1 - lambda) * (this.u[j]! - this.eta * F[j]!);
+    const T = new Float64Array(this.u.length);
+    for (let j = 0; j < T.length; j++) T[j] = this.u[j]! - this.eta * F[j]!;
+    project(this.p, T);
+    for (let j = 0; j < this.u.length; j++) this.u[j] = lambda * this.u0[j]! + (1 - lambda) * T[j]!;
     this.k++;
     return obs;
   }

@@ -7,16 +7,16 @@
  *   otherwise:            F̃ ← F̃ + (1/b)Σ_{j∈S}[F_j(u_k) − F_j(u_{k−1})]
  *                         S: b distinct components (default ⌈√n⌉); both points on the same
  *                         components in one `op-diff` call: 1 round, 2b oracle calls
- *   u_{k+1} = λ_k u₀ + (1 − λ_k)u_k − ηF̃                   (η·F̃ is not scaled by 1 − λ_k)
+ *   u_{k+1} = J(λ_k u₀ + (1 − λ_k)u_k − ηF̃)                (η·F̃ is not scaled by 1 − λ_k; J the
+ *                                                          problem's projection)
  *
  * Expected cost per iteration p_k·n + (1 − p_k)·2b ≈ 6√n after the warm-up. Default η = 1/L.
  * `fullBatch: true` uses p_k ≡ 1: the same iteration with exact F, isolating variance reduction.
- * Unconstrained problems only for now (the resolvent J_{ηG} is the identity).
  */
 import { COORDINATOR_SHARD, KeyedRng } from '@optfleet/proto';
 import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
 import { sampleDistinctRows } from '../../finite-sum/objective.js';
-import { meanOperator, residual } from '../residual.js';
+import { meanOperator, observe, project } from '../residual.js';
 
 export interface VrHalpernParams {
   readonly stepSize?: number | undefined;
@@ -70,7 +70,7 @@ export class VrHalpernDriver implements Driver {
     let obs: Observation | null = null;
     if (this.pending === 'full') {
       this.Ft = meanOperator(this.p, sum);
-      obs = { x: this.u.slice(), objective: NaN, gradNorm: residual(this.Ft), iteration: this.k };
+      obs = observe(this.p, this.u, this.Ft, this.k);
     } else {
       const inv = 1 / this.lastRows.length;
       for (let j = 0; j < d; j++) this.Ft[j] = this.Ft[j]! + sum[j]! * inv;
@@ -78,6 +78,7 @@ export class VrHalpernDriver implements Driver {
     const lambda = 2 / (this.k + 4);
     const next = new Float64Array(d);
     for (let j = 0; j < d; j++) next[j] = lambda * this.u0[j]! + (1 - lambda) * this.u[j]! - this.eta * this.Ft[j]!;
+    project(this.p, next);
     this.uPrev = this.u;
     this.u = next;
     this.k++;
