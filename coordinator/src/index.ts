@@ -21,6 +21,7 @@ export { SgdDriver } from './algorithms/finite-sum/sgd/driver.js';
 export { SagaDriver } from './algorithms/finite-sum/saga/driver.js';
 export { HalpernDriver } from './algorithms/operator/halpern/driver.js';
 export { VrHalpernDriver } from './algorithms/operator/vr-halpern/driver.js';
+export { VrHalpernForbDriver } from './algorithms/operator/vr-halpern-forb/driver.js';
 export { EgDriver } from './algorithms/operator/eg/driver.js';
 export { EagDriver } from './algorithms/operator/eag/driver.js';
 export { LbfgsDriver } from './algorithms/finite-sum/lbfgs/driver.js';

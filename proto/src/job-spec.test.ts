@@ -97,7 +97,7 @@ describe('job spec', () => {
       data: { mu: 0.1, sigma: 1 },
     });
     expect(err({ ...game, algorithm: { name: 'svrg' } }).message).toMatch(
-      /spec\.algorithm\.name: svrg minimises a loss; bilinear-game is an operator problem: use one of halpern, vr-halpern, eg, eag/,
+      /spec\.algorithm\.name: svrg minimises a loss; bilinear-game is an operator problem: use one of halpern, vr-halpern, vr-halpern-forb, eg, eag/,
     );
     expect(err({ ...good, algorithm: { name: 'eg' } }).message).toMatch(
       /spec\.algorithm\.name: eg solves operator problems \(bilinear-game, matrix-game\), not logistic/,

@@ -180,6 +180,19 @@ const vrHalpern = z.strictObject({
   fullBatch: z.boolean().default(false),
 });
 
+/** VR-Halpern Algorithm 2: inexact Halpern on the resolvent with a VR-FoRB inner solver (monotone Lipschitz). */
+const vrHalpernForb = z.strictObject({
+  name: z.literal('vr-halpern-forb'),
+  /** Resolvent step η (default √n/L). */
+  stepSize: positive(1e9).optional(),
+  /** Components per inner step: default ⌈√n⌉ (minibatched, one round each); 1 = single-sample VR-FoRB. */
+  batchSize: int(1, LIMITS.batchSize).optional(),
+  /** γ of the inner step τ = γ·√b·√(p(1−p))/(1 + ηL). @default 0.9 */
+  gamma: z.number().positive().max(1e3).default(0.9),
+  /** c of the inner step count M_k = ⌈c·(n/b)·ln(k+2)⌉. @default 0.05 */
+  innerFactor: z.number().positive().max(1e3).default(0.05),
+});
+
 /** Extragradient: z̄ = z − ηF(z), z⁺ = z − ηF(z̄). */
 const eg = z.strictObject({
   name: z.literal('eg'),
@@ -229,7 +242,7 @@ export const jobSpecSchema = z
     /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
     shards: int(1, LIMITS.shards).optional(),
     problem,
-    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs, lsvrg, sarah, page, halpern, vrHalpern, eg, eag]),
+    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs, lsvrg, sarah, page, halpern, vrHalpern, vrHalpernForb, eg, eag]),
     stop,
   })
   .superRefine((spec, ctx) => {
@@ -264,7 +277,7 @@ export const jobSpecSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['algorithm', 'name'],
-          message: `${alg.name} needs a cocoercive operator, and problem.data.mu = 0 makes this game monotone only: use eg or eag, or set mu > 0`,
+          message: `${alg.name} needs a cocoercive operator, and problem.data.mu = 0 makes this game monotone only: use vr-halpern-forb, eg or eag, or set mu > 0`,
         });
       }
     } else {
@@ -294,7 +307,7 @@ export const jobSpecSchema = z
   });
 
 /** Algorithms for operator problems (find u with F(u) = 0); the others minimise a loss. */
-export const OPERATOR_ALGORITHMS = ['halpern', 'vr-halpern', 'eg', 'eag'] as const;
+export const OPERATOR_ALGORITHMS = ['halpern', 'vr-halpern', 'vr-halpern-forb', 'eg', 'eag'] as const;
 
 /** A validated job spec with every default filled in. */
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -45,6 +45,12 @@ describe('bit-identical results whatever the transport and worker count', () => 
       algorithm: { name: 'eg', stepSize: 0.3 },
       stop: { maxRounds: 200, residual: 0 },
     },
+    'vr-halpern-forb': {
+      name: 'det-forb',
+      problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 300, m: 6, mu: 0, sigma: 1 } },
+      algorithm: { name: 'vr-halpern-forb' },
+      stop: { maxRounds: 300, residual: 0 },
+    },
     'matrix-game vr-halpern': {
       name: 'det-mg',
       problem: { kind: 'matrix-game', data: { source: 'synthetic', n: 6 } },

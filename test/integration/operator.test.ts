@@ -16,8 +16,31 @@ const m = 5;
 const n = 256;
 const mu = 1;
 
+/** ‖M⁻¹‖₂ by inverse power iteration (solves with M and Mᵀ). */
+function inverseNorm(M: Float64Array, d: number): number {
+  const Mt = new Float64Array(d * d);
+  for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) Mt[c * d + r] = M[r * d + c]!;
+  let v = new Float64Array(d).fill(1 / Math.sqrt(d));
+  let s = 0;
+  for (let it = 0; it < 200; it++) {
+    // w = (MᵀM)⁻¹ v: solve Mᵀ t = v, then M w = t (solve() solves M z = −rhs).
+    const t = solve(
+      Mt,
+      v.map((x) => -x),
+    );
+    const w = solve(
+      M,
+      t.map((x) => -x),
+    );
+    s = Math.sqrt(norm(w));
+    const nw = norm(w);
+    v = w.map((x) => x / nw);
+  }
+  return s;
+}
+
 /** M (2m×2m, row-major) and q of the mean game. */
-function meanGame(): { M: Float64Array; q: Float64Array } {
+function meanGame(mu: number): { M: Float64Array; q: Float64Array } {
   const g = bilinearConstants(SEED, m, mu, 1);
   const d = 2 * m;
   const M = new Float64Array(d * d);
@@ -33,7 +56,7 @@ function meanGame(): { M: Float64Array; q: Float64Array } {
 }
 
 /** Solves M z = −q by Gaussian elimination with partial pivoting. */
-function solve(M: Float64Array, q: Float64Array): Float64Array {
+function solve(M: Float64Array, q: ArrayLike<number>): Float64Array {
   const d = q.length;
   const A = Array.from({ length: d }, (_, r) => [...M.subarray(r * d, (r + 1) * d), -q[r]!]);
   for (let c = 0; c < d; c++) {
@@ -61,7 +84,7 @@ function norm(v: ArrayLike<number>): number {
 }
 
 describe('operator algorithms on the bilinear game against z* = −M⁻¹q', () => {
-  const { M, q } = meanGame();
+  const { M, q } = meanGame(mu);
   const zStar = solve(M, q);
   const d = 2 * m;
   const F = (u: ArrayLike<number>): Float64Array => {
@@ -143,5 +166,35 @@ describe('operator algorithms on the bilinear game against z* = −M⁻¹q', () 
     expect(doc.error?.code).toBe('DIVERGED');
     expect(doc.error?.message).toMatch(/is (Infinity|-Infinity|NaN) at iteration \d+ \(round \d+\): the iteration diverged/);
     expect(doc.final).toBeUndefined();
+  });
+
+  it('vr-halpern-forb (Algorithm 2) solves a monotone, non-cocoercive game (μ = 0)', async () => {
+    const g0 = meanGame(0);
+    const z0 = solve(g0.M, g0.q);
+    const spec = validateJobSpec({
+      name: 'forb',
+      seed: SEED,
+      shards: 4,
+      problem: { kind: 'bilinear-game', data: { source: 'synthetic', n, m, mu: 0, sigma: 1 } },
+      algorithm: { name: 'vr-halpern-forb' },
+      stop: { residual: 2e-3, maxRounds: 80_000 },
+    });
+    const doc = await runEmbedded({ spec, workers: 1, transport: 'inprocess' });
+    expect(doc.status, JSON.stringify(doc.error)).toBe('SUCCEEDED');
+    const u = doc.final!.x;
+    const Fu = new Float64Array(2 * m);
+    for (let r = 0; r < 2 * m; r++) {
+      let acc = g0.q[r]!;
+      for (let c = 0; c < 2 * m; c++) acc += g0.M[r * 2 * m + c]! * u[c]!;
+      Fu[r] = acc;
+    }
+    const r = norm(Fu);
+    expect(r).toBeLessThanOrEqual(2e-3);
+    // F(u) = M(u − z*), so ‖u − z*‖ ≤ ‖M⁻¹‖·‖F(u)‖.
+    const dist = norm(u.map((v, j) => v - z0[j]!));
+    expect(dist).toBeLessThanOrEqual(inverseNorm(g0.M, 2 * m) * r * (1 + 1e-6));
+    expect(doc.history.length).toBeGreaterThan(10);
+    // The same spec with halpern is refused: μ = 0 is monotone only.
+    expect(() => validateJobSpec({ ...spec, algorithm: { name: 'halpern' } })).toThrowError(/halpern needs a cocoercive operator/);
   });
 });

@@ -12,6 +12,7 @@ import { EagDriver } from './operator/eag/driver.js';
 import { EgDriver } from './operator/eg/driver.js';
 import { HalpernDriver } from './operator/halpern/driver.js';
 import { VrHalpernDriver } from './operator/vr-halpern/driver.js';
+import { VrHalpernForbDriver } from './operator/vr-halpern-forb/driver.js';
 
 /** `x0`: the starting point (default 0; operator problems pass their geometry's feasible start). */
 export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Array): Driver {
@@ -34,6 +35,8 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Arr
       return new HalpernDriver(p, alg, x0);
     case 'vr-halpern':
       return new VrHalpernDriver(p, alg, x0);
+    case 'vr-halpern-forb':
+      return new VrHalpernForbDriver(p, alg, x0);
     case 'eg':
       return new EgDriver(p, alg, x0);
     case 'eag':
