@@ -160,6 +160,8 @@ const page = z.strictObject({
   batchSize: int(1, LIMITS.batchSize).optional(),
   /** Probability of a full-gradient step, in (0, 1] (default b′/(n + b′)). */
   p: z.number().gt(0).max(1).optional(),
+  /** Exact drift diagnostic ‖g̃(x) − ∇f(x)‖ at snapshots (one extra evaluation round of 2b′ calls each). @default false */
+  driftCheck: z.boolean().default(false),
 });
 
 /** Deterministic Halpern: u⁺ = λ_k u₀ + (1 − λ_k)(u − ηF(u)), λ_k = 1/(k+2). */
@@ -178,6 +180,8 @@ const vrHalpern = z.strictObject({
   batchSize: int(1, LIMITS.batchSize).optional(),
   /** Use p_k ≡ 1 (the same iteration with full batches: isolates variance reduction). @default false */
   fullBatch: z.boolean().default(false),
+  /** Exact drift diagnostic ‖F̃ − F(u)‖ at snapshots (one extra evaluation round of 2b calls each). @default false */
+  driftCheck: z.boolean().default(false),
 });
 
 /** VR-Halpern Algorithm 2: inexact Halpern on the resolvent with a VR-FoRB inner solver (monotone Lipschitz). */

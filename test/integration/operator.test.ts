@@ -197,4 +197,25 @@ describe('operator algorithms on the bilinear game against z* = −M⁻¹q', () 
     // The same spec with halpern is refused: μ = 0 is monotone only.
     expect(() => validateJobSpec({ ...spec, algorithm: { name: 'halpern' } })).toThrowError(/halpern needs a cocoercive operator/);
   });
+
+  it('VR-Halpern driftCheck logs ‖F̃ − F(u)‖ at snapshots: rounding-level with b = n, sampling-level with b = ⌈√n⌉', async () => {
+    const run = async (batchSize: number) => {
+      const spec = validateJobSpec({
+        name: 'drift',
+        seed: SEED,
+        shards: 4,
+        problem: { kind: 'bilinear-game', data: { source: 'synthetic', n, m, mu, sigma: 1 } },
+        algorithm: { name: 'vr-halpern', stepSize: 0.2, batchSize, driftCheck: true },
+        stop: { residual: 0, maxRounds: 400 },
+      });
+      const doc = await runEmbedded({ spec, workers: 1, transport: 'inprocess' });
+      return doc.history.map((h) => h.drift).filter((v): v is number => v !== undefined);
+    };
+    const exact = await run(n);
+    expect(exact.length).toBeGreaterThan(5);
+    for (const v of exact) expect(v).toBeLessThan(1e-10);
+    const sampled = await run(16);
+    expect(sampled.length).toBeGreaterThan(5);
+    expect(Math.max(...sampled)).toBeGreaterThan(1e-6);
+  });
 });

@@ -193,6 +193,20 @@ describe('finite-sum drivers on a least-squares problem with a closed-form optim
     expect(b.drift).toBe(Math.sqrt(ga.reduce((s, v, j) => s + (v - gb[j]!) ** 2, 0)));
   });
 
+  it('PAGE with driftCheck measures ‖g̃(x) − ∇f(x)‖ at the same point: 0 up to rounding when b′ = n', async () => {
+    const run = async (batchSize: number) =>
+      runJob('j', spec({ name: 'page', batchSize, p: 0.3, driftCheck: true }, { maxRounds: 60, gradNorm: 0 }), new TinyCluster(p), 1);
+    const exact = await run(200);
+    const drifts = exact.history.map((h) => h.drift).filter((v): v is number => v !== undefined);
+    expect(drifts.length).toBeGreaterThan(3);
+    for (const v of drifts) expect(v).toBeLessThan(1e-12);
+    // Each drift check is one evaluation round of 2b′ calls, counted apart from the algorithm's.
+    expect(exact.final.evaluationCalls).toBe(drifts.length * 2 * 200 + (exact.final.evaluationRounds - drifts.length) * 200);
+    const sampled = await run(10);
+    const d2 = sampled.history.map((h) => h.drift).filter((v): v is number => v !== undefined);
+    expect(d2.some((v) => v > 1e-6)).toBe(true);
+  });
+
   it('fails DIVERGED with a clear message when the step size is far too large', async () => {
     await expect(
       runJob('j', spec({ name: 'sgd', batchSize: 20, stepSize: 1e5, evalEvery: 5 }), new TinyCluster(p), 1),

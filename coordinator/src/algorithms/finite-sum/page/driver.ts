@@ -24,6 +24,12 @@ export interface PageParams {
   readonly batchSize?: number | undefined;
   /** Full-gradient probability per step, in (0, 1]. */
   readonly p?: number | undefined;
+  /**
+   * Before each full gradient but the first, run one evaluation round (2b′ calls, counted as
+   * evaluation) that forms the estimator at the same point, so `drift` is exactly ‖g̃(x) − ∇f(x)‖.
+   * Off: `drift` is the free proxy ‖g_t − ∇f(x_{t+1})‖.
+   */
+  readonly driftCheck?: boolean | undefined;
 }
 
 export class PageDriver implements Driver {
@@ -32,16 +38,18 @@ export class PageDriver implements Driver {
   /** Whether g holds an estimate at x (false only before the first round). */
   private started = false;
   private step = 0;
-  private pending: 'full' | 'diff' = 'full';
+  private pending: 'full' | 'diff' | 'drift' = 'full';
   private next: Float64Array;
   private lastRows: Uint32Array = new Uint32Array(0);
+  /** The estimator at the pending snapshot point, when driftCheck formed it. */
+  private driftEstimate: Float64Array | null = null;
   readonly eta: number;
   readonly b: number;
   readonly prob: number;
 
   constructor(
     private readonly p: ProblemInfo,
-    params: PageParams,
+    private readonly params: PageParams,
     x0: Float64Array = new Float64Array(p.d),
   ) {
     this.x = x0.slice();
@@ -63,6 +71,11 @@ export class PageDriver implements Driver {
     for (let j = 0; j < d; j++) this.next[j] = this.x[j]! - this.eta * this.g[j]!;
     // The coin and the rows for g_{t+1} are keyed by t.
     if (new KeyedRng(this.p.seed, this.step, COORDINATOR_SHARD, 'page-coin').nextFloat() < this.prob) {
+      if (this.params.driftCheck === true && this.driftEstimate === null) {
+        this.pending = 'drift';
+        this.lastRows = sampleDistinctRows(new KeyedRng(this.p.seed, this.step, COORDINATOR_SHARD, 'page-drift'), this.p.n, this.b);
+        return { kind: 'round', op: 'grad-diff', points: [this.next, this.x], rows: this.lastRows, purpose: 'evaluation' };
+      }
       this.pending = 'full';
       return { kind: 'round', op: 'loss-grad', points: [this.next], rows: 'all', purpose: 'algorithm' };
     }
@@ -73,6 +86,13 @@ export class PageDriver implements Driver {
 
   tell(sum: Float64Array): Observation | null {
     const d = this.p.d;
+    if (this.pending === 'drift') {
+      // The estimator the recursion would have formed at `next`; the state is left untouched.
+      const invB = 1 / this.lastRows.length;
+      this.driftEstimate = new Float64Array(d);
+      for (let j = 0; j < d; j++) this.driftEstimate[j] = this.g[j]! + sum[j]! * invB + this.p.l2 * (this.next[j]! - this.x[j]!);
+      return null;
+    }
     const prev = this.x;
     const started = this.started;
     if (started) {
@@ -83,9 +103,11 @@ export class PageDriver implements Driver {
       const { objective, grad } = fullObjective(this.p, this.x, sum);
       let drift: number | undefined;
       if (started) {
+        const est = this.driftEstimate ?? this.g;
         let s = 0;
-        for (let j = 0; j < d; j++) s += (this.g[j]! - grad[j]!) ** 2;
+        for (let j = 0; j < d; j++) s += (est[j]! - grad[j]!) ** 2;
         drift = Math.sqrt(s);
+        this.driftEstimate = null;
       }
       this.g = grad;
       this.started = true;
@@ -108,7 +130,7 @@ export class PageDriver implements Driver {
   }
 
   snapshot(): DriverState {
-    return { x: [...this.x], g: [...this.g], started: this.started, step: this.step };
+    return { x: [...this.x], g: [...this.g], started: this.started, step: this.step, driftEstimate: this.driftEstimate === null ? null : [...this.driftEstimate] };
   }
 
   restore(s: DriverState): void {
@@ -116,5 +138,7 @@ export class PageDriver implements Driver {
     this.g = Float64Array.from(s['g'] as number[]);
     this.started = s['started'] as boolean;
     this.step = s['step'] as number;
+    const de = s['driftEstimate'] as number[] | null | undefined;
+    this.driftEstimate = de === null || de === undefined ? null : Float64Array.from(de);
   }
 }

@@ -22,6 +22,12 @@ export interface VrHalpernParams {
   readonly stepSize?: number | undefined;
   readonly batchSize?: number | undefined;
   readonly fullBatch: boolean;
+  /**
+   * Before each full snapshot after the first two iterations, run one evaluation round (2b calls,
+   * counted as evaluation) forming the estimator F̃ at the same point; the observation's `drift`
+   * is then ‖F̃(u_k) − F(u_k)‖ (spec §7's health metric).
+   */
+  readonly driftCheck?: boolean | undefined;
 }
 
 export class VrHalpernDriver implements Driver {
@@ -30,8 +36,9 @@ export class VrHalpernDriver implements Driver {
   private uPrev: Float64Array;
   private Ft: Float64Array;
   private k = 0;
-  private pending: 'full' | 'diff' = 'full';
+  private pending: 'full' | 'diff' | 'drift' = 'full';
   private lastRows: Uint32Array = new Uint32Array(0);
+  private driftEstimate: Float64Array | null = null;
   readonly eta: number;
   readonly b: number;
 
@@ -57,6 +64,11 @@ export class VrHalpernDriver implements Driver {
   ask(): Ask {
     const coin = new KeyedRng(this.p.seed, this.k, COORDINATOR_SHARD, 'vr-halpern-coin').nextFloat();
     if (coin < this.probability(this.k)) {
+      if (this.params.driftCheck === true && this.k >= 2 && this.driftEstimate === null) {
+        this.pending = 'drift';
+        this.lastRows = sampleDistinctRows(new KeyedRng(this.p.seed, this.k, COORDINATOR_SHARD, 'vr-halpern-drift'), this.p.n, this.b);
+        return { kind: 'round', op: 'op-diff', points: [this.u, this.uPrev], rows: this.lastRows, purpose: 'evaluation' };
+      }
       this.pending = 'full';
       return { kind: 'round', op: 'op-eval', points: [this.u], rows: 'all', purpose: 'algorithm' };
     }
@@ -67,10 +79,22 @@ export class VrHalpernDriver implements Driver {
 
   tell(sum: Float64Array): Observation | null {
     const d = this.p.d;
+    if (this.pending === 'drift') {
+      const inv = 1 / this.lastRows.length;
+      this.driftEstimate = new Float64Array(d);
+      for (let j = 0; j < d; j++) this.driftEstimate[j] = this.Ft[j]! + sum[j]! * inv;
+      return null;
+    }
     let obs: Observation | null = null;
     if (this.pending === 'full') {
       this.Ft = meanOperator(this.p, sum);
       obs = observe(this.p, this.u, this.Ft, this.k);
+      if (this.driftEstimate !== null) {
+        let s2 = 0;
+        for (let j = 0; j < d; j++) s2 += (this.driftEstimate[j]! - this.Ft[j]!) ** 2;
+        obs = { ...obs, drift: Math.sqrt(s2) };
+        this.driftEstimate = null;
+      }
     } else {
       const inv = 1 / this.lastRows.length;
       for (let j = 0; j < d; j++) this.Ft[j] = this.Ft[j]! + sum[j]! * inv;
@@ -94,7 +118,14 @@ export class VrHalpernDriver implements Driver {
   }
 
   snapshot(): DriverState {
-    return { u0: [...this.u0], u: [...this.u], uPrev: [...this.uPrev], Ft: [...this.Ft], k: this.k };
+    return {
+      u0: [...this.u0],
+      u: [...this.u],
+      uPrev: [...this.uPrev],
+      Ft: [...this.Ft],
+      k: this.k,
+      driftEstimate: this.driftEstimate === null ? null : [...this.driftEstimate],
+    };
   }
 
   restore(s: DriverState): void {
@@ -103,5 +134,7 @@ export class VrHalpernDriver implements Driver {
     this.uPrev = Float64Array.from(s['uPrev'] as number[]);
     this.Ft = Float64Array.from(s['Ft'] as number[]);
     this.k = s['k'] as number;
+    const de = s['driftEstimate'] as number[] | null | undefined;
+    this.driftEstimate = de === null || de === undefined ? null : Float64Array.from(de);
   }
 }
