@@ -70,8 +70,14 @@ describe('job spec', () => {
     const alg = (algorithm: Record<string, unknown>) => validateJobSpec({ ...good, algorithm }).algorithm;
     expect(alg({ name: 'lsvrg' })).toEqual({ name: 'lsvrg', batchSize: 64 });
     expect(alg({ name: 'sarah' })).toEqual({ name: 'sarah', batchSize: 64 });
-    expect(alg({ name: 'page' })).toEqual({ name: 'page' });
-    expect(alg({ name: 'page', batchSize: 10, p: 1, stepSize: 0.5 })).toEqual({ name: 'page', batchSize: 10, p: 1, stepSize: 0.5 });
+    expect(alg({ name: 'page' })).toEqual({ name: 'page', driftCheck: false });
+    expect(alg({ name: 'page', batchSize: 10, p: 1, stepSize: 0.5 })).toEqual({
+      name: 'page',
+      batchSize: 10,
+      p: 1,
+      stepSize: 0.5,
+      driftCheck: false,
+    });
     expect(err({ ...good, algorithm: { name: 'lsvrg', p: 0 } }).message).toMatch(/spec\.algorithm\.p: must be > 0/);
     expect(err({ ...good, algorithm: { name: 'page', p: 1.5 } }).message).toMatch(/spec\.algorithm\.p: must be ≤ 1/);
     expect(err({ ...good, algorithm: { name: 'sarah', innerSteps: 0 } }).message).toMatch(/spec\.algorithm\.innerSteps: must be ≥ 1/);
@@ -100,7 +106,7 @@ describe('job spec', () => {
       /spec\.algorithm\.name: svrg minimises a loss; bilinear-game is an operator problem: use one of halpern, vr-halpern, vr-halpern-forb, eg, eag/,
     );
     expect(err({ ...good, algorithm: { name: 'eg' } }).message).toMatch(
-      /spec\.algorithm\.name: eg solves operator problems \(bilinear-game, matrix-game\), not logistic/,
+      /spec\.algorithm\.name: eg solves operator problems \(bilinear-game, matrix-game, dro-logistic\), not logistic/,
     );
     const monotone = { ...game, problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 64, m: 3, mu: 0 } } };
     expect(err({ ...monotone, algorithm: { name: 'vr-halpern' } }).message).toMatch(

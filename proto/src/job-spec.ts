@@ -98,7 +98,36 @@ const matrixGame = z.strictObject({
   ]),
 });
 
-const problem = z.discriminatedUnion('kind', [minimization('logistic'), minimization('least-squares'), bilinearGame, matrixGame]);
+/**
+ * DRO logistic regression with χ²-penalised sample weights (spec §6b): the saddle problem
+ * min_x max_{q ∈ n·Δ} (1/n)Σ q_iℓ_i(x) − (ρ/(2n))‖q − 1‖² + (λ/2)‖x‖² over u = (x, q).
+ */
+const droLogistic = z.strictObject({
+  kind: z.literal('dro-logistic'),
+  /** λ. @default 0.001 */
+  l2: z.number().positive().max(1e6).default(1e-3),
+  /** ρ of the χ² penalty. @default 1 */
+  rho: z.number().positive().max(1e9).default(1),
+  data: z.strictObject({
+    source: z.literal('synthetic'),
+    /** Samples n (the iterate has d + n entries). */
+    n: int(1, 1_000_000),
+    /** Features d. */
+    d: int(1, 100_000),
+    /** Share of labels flipped. @default 0.1 */
+    flip: z.number().min(0).max(1).default(0.1),
+    /** Seed of the data (defaults to the job seed). */
+    seed: int(0, MAX_SEED).optional(),
+  }),
+});
+
+const problem = z.discriminatedUnion('kind', [
+  minimization('logistic'),
+  minimization('least-squares'),
+  bilinearGame,
+  matrixGame,
+  droLogistic,
+]);
 
 const svrg = z.strictObject({
   name: z.literal('svrg'),
@@ -253,12 +282,12 @@ export const jobSpecSchema = z
     const data = spec.problem.data;
     const alg = spec.algorithm;
     const operatorAlg = (OPERATOR_ALGORITHMS as readonly string[]).includes(alg.name);
-    if (spec.problem.kind === 'matrix-game') {
+    if (spec.problem.kind === 'matrix-game' || spec.problem.kind === 'dro-logistic') {
       if (!operatorAlg) {
         ctx.addIssue({
           code: 'custom',
           path: ['algorithm', 'name'],
-          message: `${alg.name} minimises a loss; matrix-game is an operator problem: use one of ${OPERATOR_ALGORITHMS.join(', ')}`,
+          message: `${alg.name} minimises a loss; ${spec.problem.kind} is an operator problem: use one of ${OPERATOR_ALGORITHMS.join(', ')}`,
         });
       }
     } else if (spec.problem.kind === 'bilinear-game') {
@@ -289,7 +318,7 @@ export const jobSpecSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['algorithm', 'name'],
-          message: `${alg.name} solves operator problems (bilinear-game, matrix-game), not ${spec.problem.kind}`,
+          message: `${alg.name} solves operator problems (bilinear-game, matrix-game, dro-logistic), not ${spec.problem.kind}`,
         });
       }
       if (data.source === 'synthetic' && 'd' in data && data.n * data.d > LIMITS.denseElements) {

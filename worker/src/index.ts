@@ -22,6 +22,7 @@ export { TASKS } from './tasks/index.js';
 export { bilinearConstants, bilinearShard, bilinearLipschitz, spectralNorm } from './shards/bilinear.js';
 export { policemanBurglar, matrixGameShard, readPayoffCsv, MAX_MATRIX_GAME } from './shards/matrix-game.js';
 export { bilinearApply } from './kernels/cpu/bilinear.js';
+export { droShard, droTruth } from './shards/dro.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
 export type { WorkerOptions, WorkerHandle } from './worker.js';

@@ -20,6 +20,7 @@ import { OP_STATE } from './tasks/state.js';
 import { noopWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { syntheticShard } from './shards/synthetic.js';
 import { bilinearConstants, bilinearLipschitz, bilinearShard } from './shards/bilinear.js';
+import { droLipschitz, droShard } from './shards/dro.js';
 import { matrixGameLipschitz, matrixGameShard, policemanBurglar, readPayoffCsv } from './shards/matrix-game.js';
 import { operatorDim, type OperatorData } from './tasks/operator.js';
 import type { OpExecutor } from './executor.js';
@@ -67,7 +68,14 @@ function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
     cols: op === null ? m.cols : operatorDim(op),
     nnz: m.kind === 'dense' ? m.rows * m.cols : m.indptr[m.rows]!,
     maxRowNormSq: op === null ? maxRowNormSq(m) : 0,
-    lipschitz: op === null ? 0 : op.kind === 'bilinear-game' ? bilinearLipschitz(op.game, s) : matrixGameLipschitz(op.size, s),
+    lipschitz:
+      op === null
+        ? 0
+        : op.kind === 'bilinear-game'
+          ? bilinearLipschitz(op.game, s)
+          : op.kind === 'matrix-game'
+            ? matrixGameLipschitz(op.size, s)
+            : droLipschitz(s),
     bytes: shardBytes(s),
   };
 }
@@ -111,6 +119,13 @@ export class ShardHost {
       for (const s of owned) {
         const [a, b] = shardRange(N, shardCount, s);
         shards.set(s, matrixGameShard(A, N, s, a, b));
+      }
+    } else if (problem.kind === 'dro-logistic') {
+      const data = problem.data;
+      operator = { kind: 'dro-logistic', n: data.n, d: data.d };
+      for (const s of owned) {
+        const [a, b] = shardRange(data.n, shardCount, s);
+        shards.set(s, droShard(data.seed ?? spec.seed, data.d, data.flip, s, a, b));
       }
     } else if (problem.data.source === 'synthetic') {
       const data = problem.data;

@@ -93,7 +93,7 @@ export async function runJob(
   hooks.onLayout?.(layout);
   const problem = spec.problem;
   const info: ProblemInfo =
-    problem.kind === 'bilinear-game' || problem.kind === 'matrix-game'
+    problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'
       ? {
           kind: problem.kind,
           family: 'operator',
@@ -248,7 +248,8 @@ export async function runJob(
     bytesReceived += res.bytesIn;
     if (operator) {
       objective = NaN;
-      const m = info.geometry?.measure(x, meanOperator(info, res.sum)) ?? { residual: residual(meanOperator(info, res.sum)) };
+      const F = meanOperator(info, res.sum, x);
+      const m = info.geometry?.measure(x, F) ?? { residual: residual(F) };
       gradNorm = m.residual;
       gap = m.gap;
     } else {

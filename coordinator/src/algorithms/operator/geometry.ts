@@ -15,6 +15,11 @@ export interface OperatorGeometry {
   start(d: number): Float64Array;
   /** Residual and, where defined, duality gap at u given F(u). */
   measure(u: Float64Array, F: Float64Array): { residual: number; gap?: number };
+  /**
+   * A deterministic part of F the coordinator adds exactly (zero variance, so estimators stay
+   * unbiased): F += R(at) when `affine`, F += R(at) − R(0) (the linear part) otherwise.
+   */
+  regularize?(at: Float64Array, F: Float64Array, affine: boolean): void;
 }
 
 /** Euclidean projection of v[off..off+len) onto the probability simplex, in place (sort-based, O(len log len)). */
@@ -65,7 +70,43 @@ function simplexPair(N: number): OperatorGeometry {
   };
 }
 
+/**
+ * DRO logistic regression over u = (x (dx), q (n)): q projected onto n·Δ, start (0, 1), natural
+ * residual r₁, and the regulariser R(x, q) = (λx, (ρ/n)(q − 1)).
+ */
+function droGeometry(dx: number, n: number, lambda: number, rho: number): OperatorGeometry {
+  const project = (v: Float64Array): void => {
+    // Π_{n·Δ}(q) = n·Π_Δ(q/n).
+    for (let i = dx; i < dx + n; i++) v[i] = v[i]! / n;
+    projectSimplex(v, dx, n);
+    for (let i = dx; i < dx + n; i++) v[i] = v[i]! * n;
+  };
+  return {
+    project,
+    start: (d) => {
+      const u = new Float64Array(d);
+      u.fill(1, dx);
+      return u;
+    },
+    measure: (u, F) => {
+      const w = new Float64Array(u.length);
+      for (let j = 0; j < u.length; j++) w[j] = u[j]! - F[j]!;
+      project(w);
+      let r = 0;
+      for (let j = 0; j < u.length; j++) r += (u[j]! - w[j]!) ** 2;
+      return { residual: Math.sqrt(r) };
+    },
+    regularize: (at, F, affine) => {
+      for (let j = 0; j < dx; j++) F[j] = F[j]! + lambda * at[j]!;
+      const c = rho / n;
+      for (let i = dx; i < dx + n; i++) F[i] = F[i]! + c * (at[i]! - (affine ? 1 : 0));
+    },
+  };
+}
+
 /** The geometry of a job's operator problem (d = dimension of u). */
 export function operatorGeometry(problem: JobSpec['problem'], d: number): OperatorGeometry {
-  return problem.kind === 'matrix-game' ? simplexPair(d / 2) : UNCONSTRAINED;
+  if (problem.kind === 'matrix-game') return simplexPair(d / 2);
+  if (problem.kind === 'dro-logistic') return droGeometry(problem.data.d, problem.data.n, problem.l2, problem.rho);
+  return UNCONSTRAINED;
 }

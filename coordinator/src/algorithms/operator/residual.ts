@@ -2,12 +2,27 @@
 import type { Observation, ProblemInfo } from '../driver.js';
 import { norm2 } from '../finite-sum/objective.js';
 
-/** F(u) from a reduced op-eval sum [ΣF_i (d), count] over all n components. */
-export function meanOperator(p: ProblemInfo, sum: Float64Array): Float64Array {
+/** F(u) from a reduced op-eval sum [ΣF_i (d), count] over all n components, plus the problem's exact regulariser at u. */
+export function meanOperator(p: ProblemInfo, sum: Float64Array, at: Float64Array): Float64Array {
   const F = new Float64Array(p.d);
   const inv = 1 / p.n;
   for (let j = 0; j < p.d; j++) F[j] = sum[j]! * inv;
+  p.geometry?.regularize?.(at, F, true);
   return F;
+}
+
+/** (1/b)Σ_{i∈S}(F_i(u) − F_i(v)) from an op-diff sum over b components, with the regulariser's difference. */
+export function meanDifference(p: ProblemInfo, sum: Float64Array, b: number, u: Float64Array, v: Float64Array): Float64Array {
+  const D = new Float64Array(p.d);
+  const inv = 1 / b;
+  for (let j = 0; j < p.d; j++) D[j] = sum[j]! * inv;
+  const reg = p.geometry?.regularize;
+  if (reg !== undefined) {
+    const delta = new Float64Array(p.d);
+    for (let j = 0; j < p.d; j++) delta[j] = u[j]! - v[j]!;
+    reg(delta, D, false);
+  }
+  return D;
 }
 
 export function residual(F: Float64Array): number {

@@ -130,7 +130,13 @@ export class PageDriver implements Driver {
   }
 
   snapshot(): DriverState {
-    return { x: [...this.x], g: [...this.g], started: this.started, step: this.step, driftEstimate: this.driftEstimate === null ? null : [...this.driftEstimate] };
+    return {
+      x: [...this.x],
+      g: [...this.g],
+      started: this.started,
+      step: this.step,
+      driftEstimate: this.driftEstimate === null ? null : [...this.driftEstimate],
+    };
   }
 
   restore(s: DriverState): void {

@@ -41,7 +41,7 @@ export class EgDriver implements Driver {
   }
 
   tell(sum: Float64Array): Observation | null {
-    const F = meanOperator(this.p, sum);
+    const F = meanOperator(this.p, sum, this.phase === 'first' ? this.z : this.zBar);
     const b = this.beta();
     const base = (j: number): number => this.z[j]! + b * (this.z0[j]! - this.z[j]!);
     if (this.phase === 'first') {

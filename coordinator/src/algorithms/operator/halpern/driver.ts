@@ -33,7 +33,7 @@ export class HalpernDriver implements Driver {
   }
 
   tell(sum: Float64Array): Observation {
-    const F = meanOperator(this.p, sum);
+    const F = meanOperator(this.p, sum, this.u);
     const obs = observe(this.p, this.u, F, this.k);
     const lambda = 1 / (this.k + 2);
     const T = new Float64Array(this.u.length);

@@ -18,7 +18,7 @@
 import { COORDINATOR_SHARD, KeyedRng } from '@optfleet/proto';
 import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
 import { sampleDistinctRows } from '../../finite-sum/objective.js';
-import { meanOperator, observe, project } from '../residual.js';
+import { meanDifference, meanOperator, observe, project } from '../residual.js';
 
 export interface VrHalpernForbParams {
   /** Resolvent step η (default √n/L). */
@@ -102,7 +102,7 @@ export class VrHalpernForbDriver implements Driver {
   tell(sum: Float64Array): Observation | null {
     const d = this.p.d;
     if (this.phase === 'outer') {
-      const F = meanOperator(this.p, sum);
+      const F = meanOperator(this.p, sum, this.u);
       const obs = observe(this.p, this.u, F, this.k);
       this.v = this.u.slice();
       this.w = this.u.slice();
@@ -113,16 +113,16 @@ export class VrHalpernForbDriver implements Driver {
       return obs;
     }
     if (this.phase === 'snapshot') {
-      this.setPhiW(meanOperator(this.p, sum));
+      this.setPhiW(meanOperator(this.p, sum, this.w));
       if (this.t >= this.innerSteps(this.k)) this.endOuter();
       else this.phase = 'inner';
       return null;
     }
-    const inv = 1 / this.lastRows.length;
+    const D = meanDifference(this.p, sum, this.lastRows.length, this.v, this.wPrev);
     const alpha = 1 - this.prob;
     const next = new Float64Array(d);
     for (let j = 0; j < d; j++) {
-      const est = this.phiW[j]! + this.eta * sum[j]! * inv + (this.v[j]! - this.wPrev[j]!);
+      const est = this.phiW[j]! + this.eta * D[j]! + (this.v[j]! - this.wPrev[j]!);
       const vBar = alpha * this.v[j]! + (1 - alpha) * this.w[j]!;
       next[j] = vBar - this.tau * est;
     }

@@ -16,7 +16,7 @@
 import { COORDINATOR_SHARD, KeyedRng } from '@optfleet/proto';
 import type { Ask, Driver, DriverState, Observation, ProblemInfo } from '../../driver.js';
 import { sampleDistinctRows } from '../../finite-sum/objective.js';
-import { meanOperator, observe, project } from '../residual.js';
+import { meanDifference, meanOperator, observe, project } from '../residual.js';
 
 export interface VrHalpernParams {
   readonly stepSize?: number | undefined;
@@ -80,14 +80,14 @@ export class VrHalpernDriver implements Driver {
   tell(sum: Float64Array): Observation | null {
     const d = this.p.d;
     if (this.pending === 'drift') {
-      const inv = 1 / this.lastRows.length;
+      const D = meanDifference(this.p, sum, this.lastRows.length, this.u, this.uPrev);
       this.driftEstimate = new Float64Array(d);
-      for (let j = 0; j < d; j++) this.driftEstimate[j] = this.Ft[j]! + sum[j]! * inv;
+      for (let j = 0; j < d; j++) this.driftEstimate[j] = this.Ft[j]! + D[j]!;
       return null;
     }
     let obs: Observation | null = null;
     if (this.pending === 'full') {
-      this.Ft = meanOperator(this.p, sum);
+      this.Ft = meanOperator(this.p, sum, this.u);
       obs = observe(this.p, this.u, this.Ft, this.k);
       if (this.driftEstimate !== null) {
         let s2 = 0;
@@ -96,8 +96,8 @@ export class VrHalpernDriver implements Driver {
         this.driftEstimate = null;
       }
     } else {
-      const inv = 1 / this.lastRows.length;
-      for (let j = 0; j < d; j++) this.Ft[j] = this.Ft[j]! + sum[j]! * inv;
+      const D = meanDifference(this.p, sum, this.lastRows.length, this.u, this.uPrev);
+      for (let j = 0; j < d; j++) this.Ft[j] = this.Ft[j]! + D[j]!;
     }
     const lambda = 2 / (this.k + 4);
     const next = new Float64Array(d);
