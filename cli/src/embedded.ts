@@ -14,7 +14,9 @@ export interface EmbeddedRunOptions {
   readonly spec: JobSpec;
   /** Worker processes (grpc) or in-process hosts. */
   readonly workers: number;
-  readonly transport: 'inprocess' | 'grpc';
+  readonly transport: 'inprocess' | 'grpc' | 'nats';
+  /** NATS server for transport 'nats' (workers register there under a per-run prefix). */
+  readonly natsUrl?: string;
   /** Pool threads per worker process. @default max(1, floor(cores / workers)) */
   readonly threads?: number;
   /** Milliseconds to wait for the workers to register. @default 30000 */
@@ -60,11 +62,16 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
     return runWith(jobs, o);
   }
 
+  // A NATS run gets its own prefix, so concurrent runs on one server never see each other's workers.
+  const prefix = `run-${process.pid}-${Math.floor(performance.timeOrigin % 1e9).toString(36)}`;
+  if (o.transport === 'nats' && o.natsUrl === undefined)
+    throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, 'transport nats needs a NATS URL');
   const coordinator = await startCoordinator({
     listen: '127.0.0.1:0',
     minWorkers: o.workers,
     heartbeatIntervalMs: 500,
     heartbeatTimeoutMs: 10_000,
+    ...(o.transport === 'nats' ? { nats: { url: o.natsUrl!, prefix } } : {}),
   });
   const children: ChildProcess[] = [];
   try {
@@ -77,8 +84,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
           [
             CLI_MAIN,
             'worker',
-            '--coordinator',
-            coordinator.server.address,
+            ...(o.transport === 'nats' ? ['--nats', o.natsUrl!, '--nats-prefix', prefix] : ['--coordinator', coordinator.server.address]),
             '--threads',
             String(threads),
             '--name',
@@ -107,7 +113,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), o.startTimeoutMs ?? 30_000);
     try {
-      await Promise.race([coordinator.registry.waitFor(o.workers, ac.signal), exited]);
+      await Promise.race([coordinator.waitForWorkers(o.workers, ac.signal), exited]);
     } catch (e) {
       if (ac.signal.aborted) {
         throw new OptfleetError(

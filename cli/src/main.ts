@@ -40,11 +40,26 @@ try {
 }
 
 /** --coordinator with OPTFLEET_COORDINATOR as its default. */
-function coordinatorOption(cmd: Command): Command {
+function coordinatorOption(cmd: Command, required = true): Command {
   const parse = hostPort('--coordinator');
-  return ENV.coordinator === undefined
+  return ENV.coordinator === undefined && required
     ? cmd.requiredOption('--coordinator <host:port>', 'coordinator address (env OPTFLEET_COORDINATOR)', parse)
     : cmd.option('--coordinator <host:port>', 'coordinator address (env OPTFLEET_COORDINATOR)', parse, ENV.coordinator);
+}
+
+/** nats://host:port[,nats://…] */
+function natsUrl(v: string): string {
+  for (const u of v.split(',')) {
+    if (!/^(nats|tls):\/\/[^\s/]+(:\d{1,5})?$/.test(u))
+      throw new InvalidArgumentError(`--nats must be nats://host:port (comma-separated for a cluster), got "${u}"`);
+  }
+  return v;
+}
+
+function natsPrefix(v: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v))
+    throw new InvalidArgumentError(`--nats-prefix must be 1-64 letters, digits, "_" or "-", got "${v}"`);
+  return v;
 }
 
 function intFlag(name: string, min: number, max: number) {
@@ -117,13 +132,15 @@ program
   .option('--workers <n>', 'worker processes (grpc) or in-process hosts', intFlag('--workers', 1, 64), 2)
   .option(
     '--transport <t>',
-    'inprocess | grpc',
+    'inprocess | grpc | nats',
     (v) => {
-      if (v !== 'inprocess' && v !== 'grpc') throw new InvalidArgumentError(`--transport must be inprocess or grpc, got "${v}"`);
+      if (v !== 'inprocess' && v !== 'grpc' && v !== 'nats')
+        throw new InvalidArgumentError(`--transport must be inprocess, grpc or nats, got "${v}"`);
       return v;
     },
     'grpc',
   )
+  .option('--nats <url>', 'NATS server for --transport nats (env OPTFLEET_NATS_URL)', natsUrl, ENV.natsUrl)
   .option('--threads <n>', 'pool threads per worker process (default: cores / workers)', intFlag('--threads', 1, 1024))
   .option('--out <file>', 'write the result document (JSON) here')
   .option('--json', 'print one JSON object per event instead of a progress bar', false)
@@ -131,8 +148,19 @@ program
   .action(
     async (
       specPath: string,
-      opts: { workers: number; transport: 'inprocess' | 'grpc'; threads?: number; out?: string; json: boolean; plot?: string },
+      opts: {
+        workers: number;
+        transport: 'inprocess' | 'grpc' | 'nats';
+        nats?: string;
+        threads?: number;
+        out?: string;
+        json: boolean;
+        plot?: string;
+      },
     ) => {
+      if (opts.transport === 'nats' && opts.nats === undefined) {
+        fail(new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, '--transport nats needs --nats <url> (or OPTFLEET_NATS_URL)'));
+      }
       const spec = await loadSpec(specPath).catch(fail);
       const sink = makeSink(opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain', spec.name);
       const ac = new AbortController();
@@ -153,6 +181,7 @@ program
         spec,
         workers: opts.workers,
         transport: opts.transport,
+        ...(opts.nats === undefined ? {} : { natsUrl: opts.nats }),
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
         signal: ac.signal,
         onProgress: (p) => sink.progress(p),
@@ -211,8 +240,10 @@ program
     },
   );
 
-coordinatorOption(program.command('worker'))
-  .description('run a worker that dials a coordinator')
+coordinatorOption(program.command('worker'), false)
+  .description('run a worker that dials a coordinator (gRPC) or registers over NATS')
+  .option('--nats <url>', 'serve over NATS instead of gRPC (env OPTFLEET_NATS_URL)', natsUrl)
+  .option('--nats-prefix <prefix>', 'deployment prefix of NATS subjects and buckets', natsPrefix, 'default')
   .option('--threads <n>', 'pool threads (default: cores)', intFlag('--threads', 1, 1024))
   .option(
     '--inline-work <n>',
@@ -227,7 +258,9 @@ coordinatorOption(program.command('worker'))
   .option('--quiet', 'log warnings and errors only', false)
   .action(
     async (opts: {
-      coordinator: string;
+      coordinator?: string;
+      nats?: string;
+      natsPrefix: string;
       threads?: number;
       inlineWork: number;
       name?: string;
@@ -237,9 +270,13 @@ coordinatorOption(program.command('worker'))
       quiet: boolean;
     }) => {
       const log = makeLogger('optfleet-worker', opts.quiet ? 'warn' : ENV.logLevel);
+      const natsUrlOpt = opts.nats ?? (opts.coordinator === undefined ? ENV.natsUrl : undefined);
+      if (opts.coordinator === undefined && natsUrlOpt === undefined) {
+        fail(new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, 'worker: give --coordinator <host:port> (gRPC) or --nats <url> (NATS)'));
+      }
       const registry = newRegistry();
       const w = startWorker({
-        coordinator: opts.coordinator,
+        ...(natsUrlOpt === undefined ? { coordinator: opts.coordinator! } : { nats: { url: natsUrlOpt, prefix: opts.natsPrefix } }),
         exitOnDisconnect: opts.exitOnDisconnect,
         inlineWork: opts.inlineWork,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),

@@ -7,6 +7,8 @@ import { JobManager } from './jobs/job-manager.js';
 import { noopCoordinatorMetrics, type CoordinatorMetricSources, type CoordinatorMetrics } from './metrics.js';
 import { startGrpcServer, type GrpcServerHandle } from './transport/grpc/server.js';
 import { WorkerRegistry, type WorkerRegistryOptions } from './transport/grpc/worker-registry.js';
+import { NatsWorkerRegistry } from './transport/nats/registry.js';
+import type { RemoteWorker } from './transport/grpc/remote-worker.js';
 
 export interface CoordinatorOptions extends WorkerRegistryOptions {
   /** host:port to listen on (port 0 picks a free one). @default '127.0.0.1:7070' */
@@ -15,11 +17,20 @@ export interface CoordinatorOptions extends WorkerRegistryOptions {
   minWorkers?: number;
   /** Builds the metrics once the job manager and registry exist (for scrape-time sources). @default no-op */
   metrics?: (sources: CoordinatorMetricSources) => CoordinatorMetrics;
+  /** Also accept workers over NATS (membership in the deployment's JetStream KV bucket). */
+  nats?: { url: string; prefix?: string };
 }
 
 export interface CoordinatorHandle {
   readonly jobs: JobManager;
+  /** gRPC-connected workers. */
   readonly registry: WorkerRegistry;
+  /** NATS-connected workers, when `nats` was given. */
+  readonly natsRegistry: NatsWorkerRegistry | undefined;
+  /** Live workers over every transport, in registration order per transport. */
+  liveWorkers(): RemoteWorker[];
+  /** Resolves once at least `count` workers are live (rejects on abort). */
+  waitForWorkers(count: number, signal?: AbortSignal): Promise<RemoteWorker[]>;
   readonly server: GrpcServerHandle;
   close(graceMs?: number): Promise<void>;
 }
@@ -27,6 +38,34 @@ export interface CoordinatorHandle {
 export async function startCoordinator(o: CoordinatorOptions = {}): Promise<CoordinatorHandle> {
   let metrics: CoordinatorMetrics = noopCoordinatorMetrics;
   const registry = new WorkerRegistry({ ...o, onWorkerLost: () => metrics.workerLost() });
+  let natsRegistry: NatsWorkerRegistry | undefined;
+  if (o.nats !== undefined) {
+    try {
+      natsRegistry = await NatsWorkerRegistry.start({
+        url: o.nats.url,
+        ...(o.nats.prefix === undefined ? {} : { prefix: o.nats.prefix }),
+        ...(o.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: o.heartbeatTimeoutMs }),
+        ...(o.log === undefined ? {} : { log: o.log }),
+        onWorkerLost: () => metrics.workerLost(),
+      });
+    } catch (e) {
+      registry.close();
+      throw e;
+    }
+  }
+  const liveWorkers = (): RemoteWorker[] => [...registry.live(), ...(natsRegistry?.live() ?? [])];
+  const waitForWorkers = async (count: number, signal?: AbortSignal): Promise<RemoteWorker[]> => {
+    for (;;) {
+      const live = liveWorkers();
+      if (live.length >= count) return live;
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const transportOf = (ws: RemoteWorker[]): string => {
+    const nats = ws.filter((w) => natsRegistry?.live().includes(w) === true).length;
+    return nats === 0 ? 'grpc' : nats === ws.length ? 'nats' : 'mixed';
+  };
   const minWorkers = o.minWorkers ?? 1;
   const jobs = new JobManager({
     ...(o.log === undefined ? {} : { log: o.log }),
@@ -37,24 +76,29 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       workerLost: () => metrics.workerLost(),
     },
     clusterFor: async (_spec, signal) => {
-      const workers = await registry.waitFor(minWorkers, signal);
-      return { cluster: new ShardedCluster(workers), workers: workers.length, transport: 'grpc' };
+      const workers = await waitForWorkers(minWorkers, signal);
+      return { cluster: new ShardedCluster(workers), workers: workers.length, transport: transportOf(workers) };
     },
   });
-  if (o.metrics !== undefined) metrics = o.metrics({ jobsByState: () => jobs.countByState(), workersLive: () => registry.live().length });
+  if (o.metrics !== undefined) metrics = o.metrics({ jobsByState: () => jobs.countByState(), workersLive: () => liveWorkers().length });
   let server: GrpcServerHandle;
   try {
     server = await startGrpcServer(o.listen ?? '127.0.0.1:7070', jobs, registry);
   } catch (e) {
     registry.close();
+    await natsRegistry?.close();
     throw e;
   }
   return {
     jobs,
     registry,
+    natsRegistry,
+    liveWorkers,
+    waitForWorkers,
     server,
     async close(graceMs = 1000) {
       registry.close();
+      await natsRegistry?.close();
       await server.shutdown(graceMs);
     },
   };

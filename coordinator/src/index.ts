@@ -14,6 +14,8 @@ export { runJob, shardCountFor } from './jobs/runner.js';
 export { ShardedCluster } from './cluster/sharded-cluster.js';
 export { placeShards } from './cluster/placement.js';
 export { WorkerRegistry } from './transport/grpc/worker-registry.js';
+export { NatsWorkerRegistry } from './transport/nats/registry.js';
+export { RemoteWorker } from './transport/grpc/remote-worker.js';
 export { jobToMessage, toServiceError } from './transport/grpc/job-service.js';
 export { createDriver } from './algorithms/registry.js';
 export { SvrgDriver } from './algorithms/finite-sum/svrg/driver.js';

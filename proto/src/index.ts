@@ -13,6 +13,7 @@
  */
 export { ERROR_CODES, OptfleetError, toOptfleetError, invalidArgument } from './errors.js';
 export { LIMITS } from './limits.js';
+export { natsNames, NATS_BLOB_HEADER } from './nats-names.js';
 export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
@@ -36,6 +37,7 @@ export {
 } from './gen/optfleet/v1/job_service.js';
 
 export type { ErrorCode, ErrorValue } from './errors.js';
+export type { NatsNames, NatsWorkerRecord } from './nats-names.js';
 export type { TreeNodeValue } from './reduce-tree.js';
 export type { JobSpec, JobSpecInput, SyntheticDataSpec, FileDataSpec, AlgorithmSpec, BilinearDataSpec, ProblemSpec } from './job-spec.js';
 export type { Op } from './protocol.js';

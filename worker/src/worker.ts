@@ -6,10 +6,13 @@ import { PoolExecutor, type PoolOptions } from './pool.js';
 import { ShardHost } from './shard-host.js';
 import { noopWorkerMetrics, type WorkerMetricSources, type WorkerMetrics } from './metrics.js';
 import { connectWorkerChannel, type ChannelEnd } from './transport/grpc/agent.js';
+import { connectNatsWorker } from './transport/nats/agent.js';
 
 export interface WorkerOptions extends PoolOptions {
-  /** host:port of the coordinator's gRPC endpoint. */
-  coordinator: string;
+  /** host:port of the coordinator's gRPC endpoint (gRPC transport). */
+  coordinator?: string;
+  /** NATS transport instead of gRPC: server URL(s) and deployment prefix. */
+  nats?: { url: string; prefix?: string };
   /** Name shown by the coordinator. @default `${hostname}:${pid}` */
   name?: string;
   /** Exit when the channel ends instead of reconnecting (embedded mode). @default false */
@@ -46,9 +49,30 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   const log = o.log ?? (() => undefined);
   let stopping = false;
   let current: ReturnType<typeof connectWorkerChannel> | undefined;
+  let stopNats: (() => Promise<void>) | undefined;
   const reconnectTimeoutMs = o.reconnectTimeoutMs ?? 60_000;
 
+  const natsLoop = async (): Promise<ChannelEnd> => {
+    // The NATS client reconnects by itself; the agent only ends on stop or a closed connection.
+    const agent = await connectNatsWorker(host, {
+      url: o.nats!.url,
+      threads: pool.threads,
+      log,
+      onRegistered: () => (registered = true),
+      ...(o.nats!.prefix === undefined ? {} : { prefix: o.nats!.prefix }),
+      ...(o.name === undefined ? {} : { name: o.name }),
+      ...(o.protocolVersion === undefined ? {} : { protocolVersion: o.protocolVersion }),
+    });
+    stopNats = agent.stop;
+    if (stopping) await agent.stop();
+    const end = await agent.ended;
+    registered = false;
+    return end;
+  };
+
   const loop = async (): Promise<ChannelEnd> => {
+    if (o.nats !== undefined) return natsLoop();
+    if (o.coordinator === undefined) return { reason: 'rejected', message: 'a worker needs --coordinator (gRPC) or --nats' };
     let since = Date.now();
     let delay = 200;
     for (;;) {
@@ -75,12 +99,18 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       delay = Math.min(delay * 2, 5_000);
     }
   };
-  const done = loop().finally(() => pool.close());
+  const done = loop()
+    .catch((e: unknown): ChannelEnd => ({
+      reason: 'disconnected',
+      message: `worker transport failed: ${e instanceof Error ? e.message : String(e)}`,
+    }))
+    .finally(() => pool.close());
   return {
     done,
     async stop() {
       stopping = true;
       current?.stop();
+      await stopNats?.();
       await done;
     },
     ready: () => registered,

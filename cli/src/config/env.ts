@@ -7,6 +7,8 @@ export interface OptfleetEnv {
   readonly coordinator: string | undefined;
   /** pino log level for `coordinator` and `worker`: trace, debug, info, warn, error, fatal, silent. */
   readonly logLevel: string;
+  /** Default for --nats (worker, coordinator, run --transport nats). */
+  readonly natsUrl: string | undefined;
 }
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
@@ -17,5 +19,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OptfleetEnv {
     throw new Error(`OPTFLEET_LOG_LEVEL must be one of ${[...LEVELS].join(', ')}, got "${level}"`);
   }
   const coordinator = env['OPTFLEET_COORDINATOR'];
-  return { coordinator: coordinator === '' ? undefined : coordinator, logLevel: level };
+  const nats = env['OPTFLEET_NATS_URL'];
+  return { coordinator: coordinator === '' ? undefined : coordinator, logLevel: level, natsUrl: nats === '' ? undefined : nats };
 }

@@ -1,9 +1,8 @@
 /**
- * A worker connected over the gRPC worker channel, seen as a WorkerEndpoint. Each task waits for
+ * A worker connected over a transport (the gRPC worker channel or NATS), seen as a WorkerEndpoint. Each task waits for
  * its TaskResult by task id; when the stream ends or heartbeats stop, every pending task rejects
  * with WORKER_LOST naming the worker, so a dead worker never hangs a job.
  */
-import type { ServerDuplexStream } from '@grpc/grpc-js';
 import {
   ERROR_CODES,
   LIMITS,
@@ -12,8 +11,6 @@ import {
   f64Tensor,
   invalidArgument,
   u32Tensor,
-  type ConnectRequest,
-  type ConnectResponse,
   type JobSpec,
   type Op,
   type TaskMessage,
@@ -45,9 +42,13 @@ export class RemoteWorker implements WorkerEndpoint {
   private lostError: OptfleetError | undefined;
   lastHeartbeatMs = Date.now();
 
+  /**
+   * @param post hands a task to the transport (a gRPC stream write, a NATS request); results come
+   *   back through deliver(), transport failures through markLost().
+   */
   constructor(
     readonly info: RemoteWorkerInfo,
-    private readonly stream: ServerDuplexStream<ConnectRequest, ConnectResponse>,
+    private readonly post: (task: TaskMessage) => void,
   ) {}
 
   get id(): string {
@@ -84,7 +85,7 @@ export class RemoteWorker implements WorkerEndpoint {
     const taskId = this.nextTask++;
     return new Promise<Outcome>((resolve, reject) => {
       this.pending.set(taskId, { resolve, reject });
-      this.stream.write({ body: { $case: 'task', value: { taskId, jobId, kind } } });
+      this.post({ taskId, jobId, kind });
     });
   }
 

@@ -112,7 +112,7 @@ export class WorkerRegistry {
         const id = `w-${++this.seq}-${randomUUID().slice(0, 4)}`;
         worker = new RemoteWorker(
           { id, name: r.name, threads: r.threads, memoryBytes: r.memoryBytes, backend: r.backend, pid: r.pid, hostname: r.hostname },
-          stream,
+          (task) => stream.write({ body: { $case: 'task', value: task } }),
         );
         this.workers.set(id, worker);
         stream.write({

@@ -1,28 +1,13 @@
 /**
  * The worker's side of the gRPC worker channel: dial the coordinator, open one long-lived
  * bidirectional stream, register with capacity, heartbeat, and serve tasks with the ShardHost.
- * Wire messages are decoded and validated here (tensors included); the host sees domain types.
+ * Tasks are decoded, validated and served by serve-task.ts, shared with the NATS transport.
  */
 import { hostname, totalmem } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
-import {
-  type ConnectRequest,
-  type ConnectResponse,
-  LIMITS,
-  PROTOCOL_VERSION,
-  WorkerChannelServiceClient,
-  decodeF64,
-  decodeU32,
-  f64Tensor,
-  invalidArgument,
-  isOp,
-  toOptfleetError,
-  validateJobSpec,
-  OP_POINTS,
-  type TaskMessage,
-  type TaskResultMessage,
-} from '@optfleet/proto';
+import { type ConnectRequest, type ConnectResponse, LIMITS, PROTOCOL_VERSION, WorkerChannelServiceClient } from '@optfleet/proto';
 import type { ShardHost } from '../../shard-host.js';
+import { serveTask } from '../serve-task.js';
 
 export interface GrpcAgentOptions {
   /** host:port of the coordinator. */
@@ -52,53 +37,6 @@ export const GRPC_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 5_000,
   'grpc.keepalive_permit_without_calls': 1,
 };
-
-function fail(taskId: number, e: unknown): TaskResultMessage {
-  const err = toOptfleetError(e);
-  return { taskId, outcome: { $case: 'error', value: err.toWire() } };
-}
-
-/** Decodes a task into a host call and runs it. Every failure becomes an error value. */
-async function serve(host: ShardHost, task: TaskMessage): Promise<TaskResultMessage> {
-  const kind = task.kind;
-  try {
-    if (kind === undefined) throw invalidArgument('task.kind: missing');
-    switch (kind.$case) {
-      case 'open': {
-        let raw: unknown;
-        try {
-          raw = JSON.parse(kind.value.jobSpecJson);
-        } catch {
-          throw invalidArgument('task.open.jobSpecJson: not JSON');
-        }
-        const spec = validateJobSpec(raw);
-        const summaries = await host.open(task.jobId, spec, kind.value.shards, kind.value.shardCount);
-        return { taskId: task.taskId, outcome: { $case: 'open', value: { shards: summaries } } };
-      }
-      case 'round': {
-        const r = kind.value;
-        if (!isOp(r.op)) throw invalidArgument(`task.round.op: unknown op "${r.op}"`);
-        if (r.points.length !== OP_POINTS[r.op])
-          throw invalidArgument(`task.round.points: op ${r.op} takes ${OP_POINTS[r.op]} points, got ${r.points.length}`);
-        const points = r.points.map((t, i) => decodeF64(t, `task.round.points[${i}]`, LIMITS.features));
-        const work = r.shards.map((s, i) => ({
-          shard: s.shard,
-          indices: s.indices === undefined ? null : decodeU32(s.indices, `task.round.shards[${i}].indices`),
-        }));
-        const nodes = await host.round(task.jobId, { op: r.op, points, work });
-        return {
-          taskId: task.taskId,
-          outcome: { $case: 'round', value: { partials: nodes.map((n) => ({ lo: n.lo, hi: n.hi, value: f64Tensor(n.value) })) } },
-        };
-      }
-      case 'close':
-        host.close(task.jobId);
-        return { taskId: task.taskId, outcome: { $case: 'closed', value: {} } };
-    }
-  } catch (e) {
-    return fail(task.taskId, e);
-  }
-}
 
 /**
  * Opens the channel and serves until it ends. Resolves with why it ended; never rejects.
@@ -140,7 +78,7 @@ export function connectWorkerChannel(host: ShardHost, o: GrpcAgentOptions): { en
         finish({ reason: 'rejected', message: body.value.error?.message ?? 'rejected by the coordinator' });
         break;
       case 'task':
-        void serve(host, body.value).then((result) => send({ body: { $case: 'result', value: result } }));
+        void serveTask(host, body.value).then((result) => send({ body: { $case: 'result', value: result } }));
         break;
     }
   });

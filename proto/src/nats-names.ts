@@ -1,0 +1,42 @@
+/**
+ * NATS names shared by coordinator and workers: everything lives under a deployment prefix, so
+ * several optfleet deployments (or test runs) can share one NATS server.
+ *   subjects  optfleet.<prefix>.worker.<workerId>.task   (request/reply: TaskMessage → TaskResult)
+ *   KV        optfleet-<prefix>-workers                  (key = worker id, value = registration JSON)
+ *   objects   optfleet-<prefix>-blobs                    (messages over the server's max payload)
+ */
+import { invalidArgument } from './errors.js';
+
+/** Header carrying the object-store name of a message too large for one NATS payload. */
+export const NATS_BLOB_HEADER = 'Optfleet-Blob';
+
+export interface NatsNames {
+  readonly prefix: string;
+  readonly workersBucket: string;
+  readonly blobsBucket: string;
+  taskSubject(workerId: string): string;
+}
+
+export function natsNames(prefix = 'default'): NatsNames {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw invalidArgument(`--nats-prefix: "${prefix}" must be 1-64 letters, digits, "_" or "-"`);
+  return {
+    prefix,
+    workersBucket: `optfleet-${prefix}-workers`,
+    blobsBucket: `optfleet-${prefix}-blobs`,
+    taskSubject: (workerId) => `optfleet.${prefix}.worker.${workerId}.task`,
+  };
+}
+
+/** What a worker writes to the workers bucket (and re-writes every heartbeat). */
+export interface NatsWorkerRecord {
+  readonly protocolVersion: number;
+  readonly id: string;
+  readonly name: string;
+  readonly threads: number;
+  readonly memoryBytes: number;
+  readonly backend: string;
+  readonly pid: number;
+  readonly hostname: string;
+  readonly heartbeatMs: number;
+  readonly sentAtMs: number;
+}

@@ -1,0 +1,143 @@
+/**
+ * The worker's side of the NATS transport: connect, register in the deployment's JetStream KV
+ * workers bucket (re-put every heartbeat; the bucket's TTL expires a silent worker), and serve
+ * tasks by request/reply on its own subject — one request per round, the same protobuf messages
+ * as the gRPC channel. Messages over the server's max payload travel through the object store
+ * (a header names the blob). SIGTERM/stop deletes the key so the coordinator sees the leave at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname, totalmem } from 'node:os';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import {
+  NATS_BLOB_HEADER,
+  PROTOCOL_VERSION,
+  TaskMessage,
+  TaskResultMessage,
+  natsNames,
+  toOptfleetError,
+  type NatsWorkerRecord,
+} from '@optfleet/proto';
+import type { ShardHost } from '../../shard-host.js';
+import { serveTask } from '../serve-task.js';
+import type { ChannelEnd } from '../grpc/agent.js';
+
+export interface NatsAgentOptions {
+  /** NATS server URL(s), comma-separated. */
+  url: string;
+  /** Deployment prefix of subjects and buckets. @default 'default' */
+  prefix?: string;
+  threads: number;
+  name?: string;
+  /** Heartbeat period. @default 1000 */
+  heartbeatMs?: number;
+  /** TTL of the workers bucket (a worker silent this long expires); set by whoever creates the bucket. @default 5000 */
+  ttlMs?: number;
+  protocolVersion?: number;
+  log?: (msg: string) => void;
+  onRegistered?: () => void;
+}
+
+/** Reads a message body, fetching it from the object store when it travelled as a blob. */
+export async function readBody(m: Msg, os: ObjectStore): Promise<Uint8Array> {
+  const blob = m.headers?.get(NATS_BLOB_HEADER);
+  if (blob === undefined || blob === '') return m.data;
+  const data = await os.getBlob(blob);
+  await os.delete(blob).catch(() => undefined);
+  if (data === null) throw new Error(`blob ${blob} is missing from the object store`);
+  return data;
+}
+
+/** Sends `data` as a reply/request body, or through the object store when it is over `maxPayload`. */
+export async function packBody(
+  data: Uint8Array,
+  nc: NatsConnection,
+  os: ObjectStore,
+): Promise<{ data: Uint8Array; headers?: ReturnType<typeof headers> }> {
+  // Leave room for headers and protocol framing.
+  if (data.byteLength <= nc.info!.max_payload - 4096) return { data };
+  const name = `blob-${randomUUID()}`;
+  await os.putBlob({ name }, data);
+  const h = headers();
+  h.set(NATS_BLOB_HEADER, name);
+  return { data: new Uint8Array(0), headers: h };
+}
+
+export async function connectNatsWorker(
+  host: ShardHost,
+  o: NatsAgentOptions,
+): Promise<{ ended: Promise<ChannelEnd>; stop: () => Promise<void>; id: string }> {
+  const names = natsNames(o.prefix ?? 'default');
+  const log = o.log ?? (() => undefined);
+  const nc = await connect({
+    servers: o.url.split(','),
+    name: o.name ?? `optfleet-worker-${process.pid}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
+  const id = `w-${randomUUID().slice(0, 8)}`;
+  const heartbeatMs = o.heartbeatMs ?? 1000;
+  const kv = await new Kvm(nc).create(names.workersBucket, { ttl: o.ttlMs ?? 5000, history: 1 });
+  const os = await new Objm(nc).create(names.blobsBucket);
+  const record = (): NatsWorkerRecord => ({
+    protocolVersion: o.protocolVersion ?? PROTOCOL_VERSION,
+    id,
+    name: o.name ?? `${hostname()}:${process.pid}`,
+    threads: o.threads,
+    memoryBytes: totalmem(),
+    backend: 'cpu',
+    pid: process.pid,
+    hostname: hostname(),
+    heartbeatMs,
+    sentAtMs: Date.now(),
+  });
+  const sub = nc.subscribe(names.taskSubject(id), {
+    callback: (err, m) => {
+      if (err !== null) return;
+      void (async () => {
+        let result: TaskResultMessage;
+        try {
+          const task = TaskMessage.decode(await readBody(m, os));
+          result = await serveTask(host, task);
+        } catch (e) {
+          const er = toOptfleetError(e);
+          result = {
+            taskId: 0,
+            outcome: { $case: 'error', value: { code: 'INVALID_ARGUMENT', message: `undecodable task: ${er.message}`, retryable: false } },
+          };
+        }
+        const packed = await packBody(TaskResultMessage.encode(result).finish(), nc, os);
+        m.respond(packed.data, packed.headers === undefined ? {} : { headers: packed.headers });
+      })().catch((e: unknown) => log(`failed to answer a task: ${String(e)}`));
+    },
+  });
+  await kv.put(id, JSON.stringify(record()));
+  log(`registered as ${id} in ${names.workersBucket}`);
+  o.onRegistered?.();
+  const beat = setInterval(
+    () => void kv.put(id, JSON.stringify(record())).catch((e: unknown) => log(`heartbeat failed: ${String(e)}`)),
+    heartbeatMs,
+  );
+  beat.unref();
+  let stopped = false;
+  const ended = nc
+    .closed()
+    .then((e): ChannelEnd =>
+      stopped
+        ? { reason: 'closed', message: 'stopped by the worker' }
+        : { reason: 'disconnected', message: `NATS connection to ${o.url} closed${e ? `: ${e.message}` : ''}` },
+    );
+  return {
+    id,
+    ended,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(beat);
+      sub.unsubscribe();
+      await kv.delete(id).catch(() => undefined);
+      await nc.drain().catch(() => undefined);
+    },
+  };
+}
