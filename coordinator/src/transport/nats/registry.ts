@@ -5,7 +5,8 @@
  * heartbeat timeout). A deleted key is a graceful leave. Each worker is a RemoteWorker whose tasks
  * go out as NATS requests on its subject; messages over the max payload go through the object store.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import {
@@ -136,12 +137,9 @@ export class NatsWorkerRegistry {
     }
   }
 
-  private async pack(
-    data: Uint8Array,
-  ): Promise<{ data: Uint8Array; headers?: ReturnType<typeof import('@nats-io/transport-node').headers> }> {
+  private async pack(data: Uint8Array): Promise<{ data: Uint8Array; headers?: MsgHdrs }> {
     if (data.byteLength <= this.nc.info!.max_payload - 4096) return { data };
-    const { headers } = await import('@nats-io/transport-node');
-    const name = `blob-${crypto.randomUUID()}`;
+    const name = `blob-${randomUUID()}`;
     await this.os.putBlob({ name }, data);
     const h = headers();
     h.set(NATS_BLOB_HEADER, name);
