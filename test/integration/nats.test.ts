@@ -1,0 +1,135 @@
+/**
+ * The NATS transport against a real nats-server (JetStream on, random port, temp store):
+ * bit-identical results in-process = 3 NATS workers for several families, an iterate of 2e6
+ * float64 (16 MB, over the 1 MB max payload) through the object store, and worker membership in
+ * the JetStream KV bucket matching the coordinator's view, through a graceful leave (SIGTERM
+ * deletes the key at once) and a crash (SIGKILL: lost after the heartbeat timeout).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type CoordinatorHandle, type JobResultDoc } from '@optfleet/coordinator';
+import { natsNames } from '@optfleet/proto';
+import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
+import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
+
+function bits(x: number[]): string {
+  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
+}
+
+describe('NATS transport with a real nats-server', () => {
+  let nats: NatsServerHandle;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    tmp = await tempDir();
+  });
+  afterAll(async () => {
+    await nats?.stop();
+    await tmp?.cleanup();
+  });
+
+  const jobs: Record<string, object> = {
+    svrg: {
+      problem: { kind: 'logistic', l2: 1e-3, data: { source: 'synthetic', n: 2000, d: 8 } },
+      algorithm: { name: 'svrg', batchSize: 16, innerSteps: 40 },
+      stop: { maxRounds: 200, gradNorm: 0 },
+    },
+    saga: {
+      problem: { kind: 'logistic', l2: 1e-3, data: { source: 'synthetic', n: 2000, d: 8 } },
+      algorithm: { name: 'saga', batchSize: 16, evalEvery: 50 },
+      stop: { maxRounds: 200, gradNorm: 0 },
+    },
+    'vr-halpern': {
+      problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 300, m: 4, mu: 0.5 } },
+      algorithm: { name: 'vr-halpern', stepSize: 0.2 },
+      stop: { maxRounds: 200, residual: 0 },
+    },
+    'matrix-game eg': {
+      problem: { kind: 'matrix-game', data: { source: 'synthetic', n: 8 } },
+      algorithm: { name: 'eg', stepSize: 0.05 },
+      stop: { maxRounds: 100, residual: 0 },
+    },
+  };
+  for (const [key, job] of Object.entries(jobs)) {
+    it(`${key}: in-process = 3 workers over NATS, bit for bit`, async () => {
+      const spec = await writeSpec(tmp.dir, `${key.replace(/ /g, '-')}.json`, { name: `nats-${key.replace(/ /g, '-')}`, seed: 77, shards: 5, ...job });
+      const docs: JobResultDoc[] = [];
+      for (const flags of [
+        ['--transport', 'inprocess', '--workers', '1'],
+        ['--transport', 'nats', '--nats', nats.url, '--workers', '3'],
+      ]) {
+        const out = join(tmp.dir, `${key.replace(/ /g, '-')}-${flags[1]}.json`);
+        const r = await runCli(['run', spec, ...flags, '--out', out, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        docs.push(JSON.parse(await readFile(out, 'utf8')) as JobResultDoc);
+      }
+      expect(docs[1]!.cluster).toMatchObject({ transport: 'nats', workers: 3 });
+      expect(bits(docs[1]!.final!.x)).toBe(bits(docs[0]!.final!.x));
+      expect(docs[1]!.final!.oracleCalls).toBe(docs[0]!.final!.oracleCalls);
+    });
+  }
+
+  it('a 2e6-element float64 iterate (16 MB) crosses NATS through the object store, bit for bit', async () => {
+    const spec = await writeSpec(tmp.dir, 'big.json', {
+      name: 'nats-big',
+      seed: 5,
+      shards: 2,
+      problem: { kind: 'least-squares', l2: 0.1, data: { source: 'synthetic', n: 4, d: 2_000_000 } },
+      algorithm: { name: 'lbfgs' },
+      stop: { maxRounds: 2, gradNorm: 0 },
+    });
+    const outs = [join(tmp.dir, 'big-in.json'), join(tmp.dir, 'big-nats.json')];
+    expect((await runCli(['run', spec, '--transport', 'inprocess', '--workers', '1', '--out', outs[0]!])).code).toBe(0);
+    const r = await runCli(['run', spec, '--transport', 'nats', '--nats', nats.url, '--workers', '2', '--out', outs[1]!]);
+    expect(r.code, r.stderr).toBe(0);
+    const [a, b] = await Promise.all(outs.map(async (o) => JSON.parse(await readFile(o, 'utf8')) as JobResultDoc));
+    expect(b!.final!.x).toHaveLength(2_000_000);
+    expect(bits(b!.final!.x)).toBe(bits(a!.final!.x));
+    // Each round sends the 16 MB point to both workers.
+    expect(b!.final!.rounds).toBeGreaterThanOrEqual(2);
+    expect(b!.final!.bytesSent).toBeGreaterThanOrEqual(b!.final!.rounds * 2 * 16_000_000);
+  });
+
+  describe('membership in the JetStream KV bucket', () => {
+    let coord: CoordinatorHandle;
+    const prefix = `members-${process.pid}`;
+    beforeAll(async () => {
+      coord = await startCoordinator({ listen: '127.0.0.1:0', heartbeatTimeoutMs: 1500, nats: { url: nats.url, prefix } });
+    });
+    afterAll(async () => coord?.close(200));
+
+    it("the coordinator's view matches the bucket through a graceful leave and a crash", async () => {
+      const nc = await connect({ servers: nats.url });
+      const kv = await new Kvm(nc).open(natsNames(prefix).workersBucket);
+      const keys = async (): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const k of await kv.keys()) out.push(k);
+        return out.sort();
+      };
+      const workers = [0, 1].map((i) => startCli(['worker', '--nats', nats.url, '--nats-prefix', prefix, '--threads', '1', '--name', `kv-${i}`, '--quiet', '--metrics-listen', 'off']));
+      try {
+        await waitUntil(() => coord.liveWorkers().length === 2, 20_000, 'two NATS workers');
+        expect(coord.liveWorkers().map((w) => w.id).sort()).toEqual(await keys());
+        expect(coord.natsRegistry!.live().map((w) => w.info.name).sort()).toEqual(['kv-0', 'kv-1']);
+        // Graceful leave: SIGTERM deletes the key, the coordinator sees it at once.
+        workers[0]!.child.kill('SIGTERM');
+        const left = await workers[0]!.done;
+        expect(left.code).toBe(0);
+        await waitUntil(() => coord.liveWorkers().length === 1, 3_000, 'the leave to be seen');
+        expect(coord.liveWorkers().map((w) => w.id)).toEqual(await keys());
+        // Crash: no delete; the worker is lost once its heartbeats stop for the timeout.
+        const t0 = Date.now();
+        workers[1]!.child.kill('SIGKILL');
+        await workers[1]!.done;
+        await waitUntil(() => coord.liveWorkers().length === 0, 10_000, 'the crash to be detected');
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+      } finally {
+        for (const w of workers) w.child.kill('SIGKILL');
+        await nc.close();
+      }
+    });
+  });
+});
