@@ -55,7 +55,12 @@ describe('NATS transport with a real nats-server', () => {
   };
   for (const [key, job] of Object.entries(jobs)) {
     it(`${key}: in-process = 3 workers over NATS, bit for bit`, async () => {
-      const spec = await writeSpec(tmp.dir, `${key.replace(/ /g, '-')}.json`, { name: `nats-${key.replace(/ /g, '-')}`, seed: 77, shards: 5, ...job });
+      const spec = await writeSpec(tmp.dir, `${key.replace(/ /g, '-')}.json`, {
+        name: `nats-${key.replace(/ /g, '-')}`,
+        seed: 77,
+        shards: 5,
+        ...job,
+      });
       const docs: JobResultDoc[] = [];
       for (const flags of [
         ['--transport', 'inprocess', '--workers', '1'],
@@ -109,11 +114,36 @@ describe('NATS transport with a real nats-server', () => {
         for await (const k of await kv.keys()) out.push(k);
         return out.sort();
       };
-      const workers = [0, 1].map((i) => startCli(['worker', '--nats', nats.url, '--nats-prefix', prefix, '--threads', '1', '--name', `kv-${i}`, '--quiet', '--metrics-listen', 'off']));
+      const workers = [0, 1].map((i) =>
+        startCli([
+          'worker',
+          '--nats',
+          nats.url,
+          '--nats-prefix',
+          prefix,
+          '--threads',
+          '1',
+          '--name',
+          `kv-${i}`,
+          '--quiet',
+          '--metrics-listen',
+          'off',
+        ]),
+      );
       try {
         await waitUntil(() => coord.liveWorkers().length === 2, 20_000, 'two NATS workers');
-        expect(coord.liveWorkers().map((w) => w.id).sort()).toEqual(await keys());
-        expect(coord.natsRegistry!.live().map((w) => w.info.name).sort()).toEqual(['kv-0', 'kv-1']);
+        expect(
+          coord
+            .liveWorkers()
+            .map((w) => w.id)
+            .sort(),
+        ).toEqual(await keys());
+        expect(
+          coord
+            .natsRegistry!.live()
+            .map((w) => w.info.name)
+            .sort(),
+        ).toEqual(['kv-0', 'kv-1']);
         // Graceful leave: SIGTERM deletes the key, the coordinator sees it at once.
         workers[0]!.child.kill('SIGTERM');
         const left = await workers[0]!.done;
