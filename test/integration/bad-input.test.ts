@@ -70,7 +70,7 @@ describe('bad input', () => {
     expect(r2.stderr).toMatch(/--workers must be an integer in \[1, 64\], got "0"/);
     const r3 = await runCli(['run', p, '--transport', 'carrier-pigeon']);
     expect(r3.code).toBe(2);
-    expect(r3.stderr).toMatch(/--transport must be inprocess or grpc/);
+    expect(r3.stderr).toMatch(/--transport must be inprocess, grpc or nats, got "carrier-pigeon"/);
     const r4 = await runCli(['run', p, '--no-such-flag']);
     expect(r4.code).toBe(2);
   });
