@@ -98,6 +98,33 @@ describe('NATS transport with a real nats-server', () => {
     expect(b!.final!.bytesSent).toBeGreaterThanOrEqual(b!.final!.rounds * 2 * 16_000_000);
   });
 
+  it('the nats-server restarted mid-job (same store): clients reconnect, the job completes with the same bits', async () => {
+    const spec = await writeSpec(tmp.dir, 'restart.json', {
+      name: 'nats-restart',
+      seed: 9,
+      shards: 4,
+      problem: { kind: 'logistic', l2: 1e-3, data: { source: 'synthetic', n: 4000, d: 10 } },
+      // SAGA keeps sticky state on the workers: a task re-sent after the restart must not apply twice.
+      algorithm: { name: 'saga', batchSize: 8, evalEvery: 200 },
+      stop: { maxRounds: 4000, gradNorm: 0 },
+    });
+    const ref = join(tmp.dir, 'restart-in.json');
+    expect((await runCli(['run', spec, '--transport', 'inprocess', '--workers', '1', '--out', ref])).code).toBe(0);
+    const out = join(tmp.dir, 'restart-nats.json');
+    const { child, done } = startCli(['run', spec, '--transport', 'nats', '--nats', nats.url, '--workers', '2', '--out', out]);
+    let stdout = '';
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+    await waitUntil(() => (stdout.match(/^round /gm) ?? []).length >= 3, 60_000, 'the job to make progress');
+    expect(child.exitCode).toBeNull();
+    await nats.restart();
+    // Still running after the server came back: the restart really happened mid-job.
+    expect(child.exitCode).toBeNull();
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    const [a, b] = await Promise.all([ref, out].map(async (f) => JSON.parse(await readFile(f, 'utf8')) as JobResultDoc));
+    expect(bits(b!.final!.x)).toBe(bits(a!.final!.x));
+  });
+
   describe('membership in the JetStream KV bucket', () => {
     let coord: CoordinatorHandle;
     const prefix = `members-${process.pid}`;

@@ -43,6 +43,7 @@ export class NatsWorkerRegistry {
   private readonly waiters = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private readonly onDisconnect = new Set<() => void>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -73,6 +74,7 @@ export class NatsWorkerRegistry {
       const os = await new Objm(nc).create(names.blobsBucket);
       const reg = new NatsWorkerRegistry(nc, kv, os, names, o);
       await reg.watch();
+      reg.watchStatus();
       return reg;
     } catch (e) {
       await nc.close();
@@ -89,6 +91,24 @@ export class NatsWorkerRegistry {
         else this.lose(e.key, 'it deregistered (graceful leave)');
       }
     })().catch((err: unknown) => this.o.log?.('error', 'workers bucket watch failed', { error: String(err) }));
+  }
+
+  private watchStatus(): void {
+    void (async () => {
+      for await (const st of this.nc.status()) {
+        if (st.type === 'disconnect') {
+          this.o.log?.('warn', 'NATS disconnected; reconnecting', {});
+          const fns = [...this.onDisconnect];
+          this.onDisconnect.clear();
+          for (const f of fns) f();
+        } else if (st.type === 'reconnect') {
+          this.o.log?.('info', 'NATS reconnected', {});
+          // Heartbeats stopped while the server was away: give every worker a fresh timeout.
+          const now = Date.now();
+          for (const t of this.workers.values()) t.lastSeenMs = now;
+        }
+      }
+    })().catch(() => undefined);
   }
 
   private seen(id: string, r: NatsWorkerRecord): void {
@@ -115,26 +135,56 @@ export class NatsWorkerRegistry {
     for (const w of [...this.waiters]) w();
   }
 
+  /**
+   * Sends a task and delivers its result. Delivery is at least once: a request cut off by a
+   * disconnect, or answered "no responders" while the worker resubscribes after a server
+   * restart, is sent again (the worker answers a repeated task from its cache, never running it
+   * twice). Only the heartbeat reaper (or a deregistration) declares a worker lost.
+   */
   private async request(worker: RemoteWorker, subject: string, task: TaskMessage): Promise<void> {
-    try {
-      const body = TaskMessage.encode(task).finish();
-      const packed = await this.pack(body);
-      const reply = await this.nc.request(subject, packed.data, {
-        timeout: this.o.requestTimeoutMs ?? 600_000,
-        ...(packed.headers === undefined ? {} : { headers: packed.headers }),
-      });
-      const blob = reply.headers?.get(NATS_BLOB_HEADER);
-      let data = reply.data;
-      if (blob !== undefined && blob !== '') {
-        const got = await this.os.getBlob(blob);
-        await this.os.delete(blob).catch(() => undefined);
-        if (got === null) throw new Error(`reply blob ${blob} is missing`);
-        data = got;
+    const body = TaskMessage.encode(task).finish();
+    let delay = 100;
+    while (worker.alive && !this.closed) {
+      try {
+        const packed = await this.pack(body);
+        const attempt = this.nc.request(subject, packed.data, {
+          timeout: this.o.requestTimeoutMs ?? 600_000,
+          ...(packed.headers === undefined ? {} : { headers: packed.headers }),
+        });
+        const cut = this.disconnected();
+        const reply = await Promise.race([attempt, cut.promise]).finally(cut.cancel);
+        const blob = reply.headers?.get(NATS_BLOB_HEADER);
+        let data = reply.data;
+        if (blob !== undefined && blob !== '') {
+          const got = await this.os.getBlob(blob);
+          await this.os.delete(blob).catch(() => undefined);
+          if (got === null) throw new Error(`reply blob ${blob} is missing`);
+          data = got;
+        }
+        worker.deliver(TaskResultMessage.decode(data));
+        return;
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (/timeout/i.test(msg) && !/disconnect/i.test(msg)) {
+          this.lose(worker.id, `request on ${subject} timed out after ${this.o.requestTimeoutMs ?? 600_000} ms`);
+          return;
+        }
+        this.o.log?.('debug', 'retrying a task', { worker: worker.id, error: msg });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 1000);
       }
-      worker.deliver(TaskResultMessage.decode(data));
-    } catch (e) {
-      this.lose(worker.id, `request on ${subject} failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** A promise rejected at the next disconnect (a request in flight then may never be answered). */
+  private disconnected(): { promise: Promise<never>; cancel: () => void } {
+    let fire: () => void = () => undefined;
+    const promise = new Promise<never>((_, reject) => {
+      fire = () => reject(new Error('disconnected from the NATS server'));
+    });
+    promise.catch(() => undefined);
+    this.onDisconnect.add(fire);
+    return { promise, cancel: () => void this.onDisconnect.delete(fire) };
   }
 
   private async pack(data: Uint8Array): Promise<{ data: Uint8Array; headers?: MsgHdrs }> {

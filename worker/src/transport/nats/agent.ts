@@ -92,6 +92,11 @@ export async function connectNatsWorker(
     heartbeatMs,
     sentAtMs: Date.now(),
   });
+  // At-least-once delivery: the coordinator re-sends a task whose reply was lost (a server
+  // restart, a reconnect). Results are kept by (job, task id) so a re-sent task is answered from
+  // here instead of running again — ops with sticky state (SAGA) must not apply twice.
+  const recent = new Map<string, Promise<TaskResultMessage>>();
+  const RECENT_MAX = 64;
   const sub = nc.subscribe(names.taskSubject(id), {
     callback: (err, m) => {
       if (err !== null) return;
@@ -99,7 +104,14 @@ export async function connectNatsWorker(
         let result: TaskResultMessage;
         try {
           const task = TaskMessage.decode(await readBody(m, os));
-          result = await serveTask(host, task);
+          const key = `${task.jobId}:${task.taskId}`;
+          let pending = recent.get(key);
+          if (pending === undefined) {
+            pending = serveTask(host, task);
+            recent.set(key, pending);
+            if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+          }
+          result = await pending;
         } catch (e) {
           const er = toOptfleetError(e);
           result = {
