@@ -3,10 +3,11 @@
  * The `optfleet` binary (composition root). Exit codes: 0 success, 1 job failed, 2 bad spec,
  * bad flags or bad data, 130 interrupted.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import * as grpc from '@grpc/grpc-js';
-import { createPromCoordinatorMetrics, startCoordinator, type JobResultDoc } from '@optfleet/coordinator';
+import { createPromCoordinatorMetrics, startCoordinator, submitToQueue, type JobResultDoc } from '@optfleet/coordinator';
 import { createPromWorkerMetrics, startWorker } from '@optfleet/worker';
 import {
   ERROR_CODES,
@@ -325,32 +326,58 @@ program
     process.stdout.write(`${out}\n`);
   });
 
-coordinatorOption(program.command('submit'))
-  .description('submit a job spec to a coordinator; prints the job id (with --watch, follows it)')
+coordinatorOption(program.command('submit'), false)
+  .description('submit a job spec to a coordinator (gRPC) or to the NATS job queue; prints the job id')
   .argument('<spec>', 'job spec file (YAML or JSON)')
-  .option('--id <id>', 'job id (default: name plus a random suffix)')
-  .option('--watch', 'follow the job until it ends, exit with its status', false)
+  .option('--id <id>', 'job id (default: name plus a random suffix); the queue runs one job per id')
+  .option('--nats <url>', 'publish to the JetStream job queue instead (runs when a coordinator consumes it)', natsUrl)
+  .option('--nats-prefix <prefix>', 'deployment prefix of the job queue', natsPrefix, 'default')
+  .option('--watch', 'follow the job until it ends, exit with its status (needs --coordinator)', false)
   .option('--out <file>', 'with --watch: write the result document here')
   .option('--json', 'JSON output', false)
-  .action(async (specPath: string, opts: { coordinator: string; id?: string; watch: boolean; out?: string; json: boolean }) => {
-    let text: string;
-    try {
-      text = await readFile(specPath, 'utf8');
-    } catch (e) {
-      fail(
-        new OptfleetError(ERROR_CODES.NOT_FOUND, `spec file ${specPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`),
-      );
-    }
-    parseJobSpec(text, specPath);
-    const client = jobClient(opts.coordinator);
-    const res = await call<SubmitJobRequest, SubmitJobResponse>(client.submitJob.bind(client), { spec: text, jobId: opts.id ?? '' }).catch(
-      fail,
-    );
-    const id = res.job?.id ?? '';
-    process.stdout.write(opts.json ? JSON.stringify({ event: 'submitted', id }) + '\n' : `${id}\n`);
-    if (opts.watch) await watch(opts.coordinator, id, opts.json, opts.out);
-    client.close();
-  });
+  .action(
+    async (
+      specPath: string,
+      opts: { coordinator?: string; id?: string; nats?: string; natsPrefix: string; watch: boolean; out?: string; json: boolean },
+    ) => {
+      let text: string;
+      try {
+        text = await readFile(specPath, 'utf8');
+      } catch (e) {
+        fail(
+          new OptfleetError(
+            ERROR_CODES.NOT_FOUND,
+            `spec file ${specPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+          ),
+        );
+      }
+      const spec = parseJobSpec(text, specPath);
+      if (opts.nats !== undefined) {
+        const id = opts.id ?? `${spec.name}-${randomUUID().slice(0, 8)}`;
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id))
+          fail(new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `--id: "${id}" must be 1-128 letters, digits, ".", "_" or "-"`));
+        const ack = await submitToQueue(opts.nats, opts.natsPrefix, text, id).catch(fail);
+        process.stdout.write(
+          opts.json
+            ? JSON.stringify({ event: 'queued', id, duplicate: ack.duplicate }) + '\n'
+            : `${id}${ack.duplicate ? ' (duplicate: already queued, runs once)' : ''}\n`,
+        );
+        if (opts.watch && opts.coordinator !== undefined) await watch(opts.coordinator, id, opts.json, opts.out);
+        return;
+      }
+      if (opts.coordinator === undefined)
+        fail(new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, 'submit: give --coordinator <host:port> or --nats <url>'));
+      const client = jobClient(opts.coordinator);
+      const res = await call<SubmitJobRequest, SubmitJobResponse>(client.submitJob.bind(client), {
+        spec: text,
+        jobId: opts.id ?? '',
+      }).catch(fail);
+      const id = res.job?.id ?? '';
+      process.stdout.write(opts.json ? JSON.stringify({ event: 'submitted', id }) + '\n' : `${id}\n`);
+      if (opts.watch) await watch(opts.coordinator, id, opts.json, opts.out);
+      client.close();
+    },
+  );
 
 async function watch(address: string, id: string, json: boolean, out?: string): Promise<never> {
   const client = jobClient(address);

@@ -8,6 +8,7 @@ import { noopCoordinatorMetrics, type CoordinatorMetricSources, type Coordinator
 import { startGrpcServer, type GrpcServerHandle } from './transport/grpc/server.js';
 import { WorkerRegistry, type WorkerRegistryOptions } from './transport/grpc/worker-registry.js';
 import { NatsWorkerRegistry } from './transport/nats/registry.js';
+import { JobQueueConsumer } from './transport/nats/job-queue.js';
 import type { RemoteWorker } from './transport/grpc/remote-worker.js';
 
 export interface CoordinatorOptions extends WorkerRegistryOptions {
@@ -17,7 +18,7 @@ export interface CoordinatorOptions extends WorkerRegistryOptions {
   minWorkers?: number;
   /** Builds the metrics once the job manager and registry exist (for scrape-time sources). @default no-op */
   metrics?: (sources: CoordinatorMetricSources) => CoordinatorMetrics;
-  /** Also accept workers over NATS (membership in the deployment's JetStream KV bucket). */
+  /** Also accept workers over NATS (membership in the deployment's JetStream KV bucket) and run jobs from the deployment's JetStream job queue. */
   nats?: { url: string; prefix?: string };
 }
 
@@ -80,6 +81,16 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       return { cluster: new ShardedCluster(workers), workers: workers.length, transport: transportOf(workers) };
     },
   });
+  let queue: JobQueueConsumer | undefined;
+  if (o.nats !== undefined) {
+    try {
+      queue = await JobQueueConsumer.start(o.nats.url, o.nats.prefix ?? 'default', jobs, o.log);
+    } catch (e) {
+      registry.close();
+      await natsRegistry?.close();
+      throw e;
+    }
+  }
   if (o.metrics !== undefined) metrics = o.metrics({ jobsByState: () => jobs.countByState(), workersLive: () => liveWorkers().length });
   let server: GrpcServerHandle;
   try {
@@ -87,6 +98,7 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
   } catch (e) {
     registry.close();
     await natsRegistry?.close();
+    await queue?.close();
     throw e;
   }
   return {
@@ -97,6 +109,7 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     waitForWorkers,
     server,
     async close(graceMs = 1000) {
+      await queue?.close();
       registry.close();
       await natsRegistry?.close();
       await server.shutdown(graceMs);

@@ -15,6 +15,7 @@ export { ShardedCluster } from './cluster/sharded-cluster.js';
 export { placeShards } from './cluster/placement.js';
 export { WorkerRegistry } from './transport/grpc/worker-registry.js';
 export { NatsWorkerRegistry } from './transport/nats/registry.js';
+export { JobQueueConsumer, submitToQueue, ensureJobStream, JOB_MAX_DELIVER } from './transport/nats/job-queue.js';
 export { RemoteWorker } from './transport/grpc/remote-worker.js';
 export { jobToMessage, toServiceError } from './transport/grpc/job-service.js';
 export { createDriver } from './algorithms/registry.js';

@@ -4,6 +4,7 @@
  *   subjects  optfleet.<prefix>.worker.<workerId>.task   (request/reply: TaskMessage → TaskResult)
  *   KV        optfleet-<prefix>-workers                  (key = worker id, value = registration JSON)
  *   objects   optfleet-<prefix>-blobs                    (messages over the server's max payload)
+ *   stream    optfleet-<prefix>-jobs on optfleet.<prefix>.jobs.submit (work queue of submitted jobs)
  */
 import { invalidArgument } from './errors.js';
 
@@ -14,6 +15,9 @@ export interface NatsNames {
   readonly prefix: string;
   readonly workersBucket: string;
   readonly blobsBucket: string;
+  /** JetStream work-queue stream of submitted jobs, and its subject. */
+  readonly jobsStream: string;
+  readonly jobsSubject: string;
   taskSubject(workerId: string): string;
 }
 
@@ -23,6 +27,8 @@ export function natsNames(prefix = 'default'): NatsNames {
     prefix,
     workersBucket: `optfleet-${prefix}-workers`,
     blobsBucket: `optfleet-${prefix}-blobs`,
+    jobsStream: `optfleet-${prefix}-jobs`,
+    jobsSubject: `optfleet.${prefix}.jobs.submit`,
     taskSubject: (workerId) => `optfleet.${prefix}.worker.${workerId}.task`,
   };
 }

@@ -125,6 +125,63 @@ describe('NATS transport with a real nats-server', () => {
     expect(bits(b!.final!.x)).toBe(bits(a!.final!.x));
   });
 
+  it('a job queued while no coordinator runs is executed once one starts; a duplicate id runs once; a bad spec is recorded FAILED', async () => {
+    const prefix = `queue-${process.pid}`;
+    const spec = await writeSpec(tmp.dir, 'queued.json', {
+      name: 'queued',
+      seed: 1,
+      shards: 2,
+      problem: { kind: 'least-squares', l2: 0.1, data: { source: 'synthetic', n: 200, d: 4 } },
+      algorithm: { name: 'lbfgs' },
+    });
+    const first = await runCli(['submit', spec, '--nats', nats.url, '--nats-prefix', prefix, '--id', 'q-1']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.trim()).toBe('q-1');
+    const again = await runCli(['submit', spec, '--nats', nats.url, '--nats-prefix', prefix, '--id', 'q-1']);
+    expect(again.stdout.trim()).toBe('q-1 (duplicate: already queued, runs once)');
+    // The CLI checks specs before publishing, so publish a broken one directly: the coordinator
+    // must record it as FAILED with the reason, not drop it.
+    const { submitToQueue } = await import('@optfleet/coordinator');
+    await submitToQueue(nats.url, prefix, 'name: broken\nproblem: 7\n', 'q-bad');
+
+    const coord = await startCoordinator({ listen: '127.0.0.1:0', nats: { url: nats.url, prefix } });
+    const worker = startCli([
+      'worker',
+      '--nats',
+      nats.url,
+      '--nats-prefix',
+      prefix,
+      '--threads',
+      '1',
+      '--quiet',
+      '--metrics-listen',
+      'off',
+    ]);
+    try {
+      await waitUntil(() => coord.jobs.list().some((j) => j.id === 'q-1' && j.state === 'SUCCEEDED'), 30_000, 'the queued job to run');
+      await waitUntil(() => coord.jobs.list().some((j) => j.id === 'q-bad'), 10_000, 'the bad submission to be recorded');
+      const jobs = coord.jobs.list().map((j) => [j.id, j.state]);
+      expect(jobs.sort()).toEqual([
+        ['q-1', 'SUCCEEDED'],
+        ['q-bad', 'FAILED'],
+      ]);
+      expect(coord.jobs.get('q-bad').error?.message).toMatch(/invalid job spec: spec\.problem: /);
+      // Work-queue retention: acknowledged submissions leave the stream.
+      const nc = await connect({ servers: nats.url });
+      const { jetstreamManager } = await import('@nats-io/jetstream');
+      await waitUntil(
+        async () => (await (await jetstreamManager(nc)).streams.info(natsNames(prefix).jobsStream)).state.messages === 0,
+        10_000,
+        'the stream to drain',
+      );
+      await nc.close();
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.done;
+      await coord.close(200);
+    }
+  });
+
   describe('membership in the JetStream KV bucket', () => {
     let coord: CoordinatorHandle;
     const prefix = `members-${process.pid}`;

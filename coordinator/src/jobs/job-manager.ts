@@ -13,7 +13,8 @@ import { runJob, shardCountFor, type RunProgress } from './runner.js';
 export interface JobRecord {
   readonly id: string;
   readonly name: string;
-  readonly spec: JobSpec;
+  /** Absent only for a submission rejected before it had a valid spec (recordRejected). */
+  readonly spec?: JobSpec;
   state: JobStatus;
   error?: ErrorValue;
   progress?: RunProgress;
@@ -72,11 +73,37 @@ export class JobManager {
       throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `jobId: "${jobId}" must be 1-128 letters, digits, ".", "_" or "-"`);
     }
     if (this.jobs.has(jobId)) throw new OptfleetError(ERROR_CODES.ALREADY_EXISTS, `job ${jobId} already exists`);
-    const rec: JobRecord = { id: jobId, name: spec.name, spec, state: 'QUEUED', createdAtMs: Date.now() };
+    const rec = { id: jobId, name: spec.name, spec, state: 'QUEUED' as JobStatus, createdAtMs: Date.now() } as JobRecord & {
+      readonly spec: JobSpec;
+    };
     this.jobs.set(jobId, rec);
     const ac = new AbortController();
     this.aborts.set(jobId, ac);
     this.done.set(jobId, this.execute(rec, ac.signal));
+    return rec;
+  }
+
+  /**
+   * Records a submission that could not be accepted (e.g. a queued spec that does not validate)
+   * as a FAILED job with the reason, so nothing submitted disappears silently.
+   */
+  recordRejected(id: string, error: OptfleetError): JobRecord {
+    const existing = this.jobs.get(id);
+    if (existing !== undefined) return existing;
+    const rec: JobRecord = { id, name: id, state: 'FAILED', error: error.toWire(), createdAtMs: Date.now(), finishedAtMs: Date.now() };
+    this.jobs.set(id, rec);
+    this.metrics.jobEnded(id, 'FAILED');
+    this.done.set(
+      id,
+      Promise.resolve({
+        status: 'FAILED',
+        error: error.toWire(),
+        job: { id, name: id },
+        cluster: { transport: 'none', workers: 0, shards: 0, rows: 0, features: 0 },
+        history: [],
+      }),
+    );
+    this.emit(rec, 'state');
     return rec;
   }
 
@@ -125,7 +152,7 @@ export class JobManager {
     }
   }
 
-  private async execute(rec: JobRecord, signal: AbortSignal): Promise<JobResultDoc> {
+  private async execute(rec: JobRecord & { readonly spec: JobSpec }, signal: AbortSignal): Promise<JobResultDoc> {
     const spec = rec.spec;
     let lease: ClusterLease | undefined;
     let clusterInfo: JobResultDoc['cluster'] = { transport: 'none', workers: 0, shards: 0, rows: 0, features: 0 };

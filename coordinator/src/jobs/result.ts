@@ -48,7 +48,8 @@ export interface FinalState {
 export interface JobResultDoc {
   readonly status: JobStatus;
   readonly error?: ErrorValue;
-  readonly job: { readonly id: string; readonly name: string; readonly spec: JobSpec };
+  /** `spec` is absent only for a submission rejected before it had a valid spec. */
+  readonly job: { readonly id: string; readonly name: string; readonly spec?: JobSpec };
   readonly cluster: {
     readonly transport: string;
     readonly workers: number;
