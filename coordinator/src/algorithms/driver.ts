@@ -1,6 +1,6 @@
 /**
  * The ask/tell contract every algorithm driver implements. Drivers are pure state machines over
- * typed arrays: no transports, no timers, no I/O, no Math.random. The runner asks for the next
+ * typed arrays: no transports, no timers, no I/O, no unkeyed randomness (KeyedRng only). The runner asks for the next
  * round, runs it on the cluster and tells the driver the reduced result.
  */
 import type { Op } from '@optfleet/proto';

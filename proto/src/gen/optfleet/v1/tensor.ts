@@ -18,7 +18,7 @@ export enum ElementType {
 }
 
 /**
- * A dense array as raw little-endian bytes. Never `repeated double`: packed doubles are 6-34x
+ * A dense array as raw little-endian bytes. Never a packed list of numbers: packed doubles are 6-34x
  * slower to encode/decode at 1e5-1e6 elements. `data` must hold exactly prod(shape) elements.
  */
 export interface Tensor {
