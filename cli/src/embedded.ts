@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { JobManager, ShardedCluster, startCoordinator, type JobResultDoc, type RunProgress } from '@optfleet/coordinator';
 import { DirectExecutor, ShardHost } from '@optfleet/worker';
-import { ERROR_CODES, OptfleetError, type JobSpec } from '@optfleet/proto';
+import { ERROR_CODES, OptfleetError, natsNames, type JobSpec } from '@optfleet/proto';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { InProcessEndpoint } from './inprocess-endpoint.js';
 
 export interface EmbeddedRunOptions {
@@ -50,6 +52,21 @@ async function runWith(jobs: JobManager, o: EmbeddedRunOptions): Promise<JobResu
   } finally {
     off();
     o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Deletes the per-run KV bucket, object store and job stream an embedded NATS run created. */
+async function removeRunStreams(url: string, prefix: string): Promise<void> {
+  const names = natsNames(prefix);
+  const nc = await connect({ servers: url.split(','), name: 'optfleet-run-cleanup' }).catch(() => undefined);
+  if (nc === undefined) return;
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const stream of [`KV_${names.workersBucket}`, `OBJ_${names.blobsBucket}`, names.jobsStream]) {
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+  } finally {
+    await nc.close();
   }
 }
 
@@ -128,6 +145,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
     return await runWith(coordinator.jobs, o);
   } finally {
     await coordinator.close(500);
+    if (o.transport === 'nats') await removeRunStreams(o.natsUrl!, prefix);
     await Promise.all(
       children.map(
         (c) =>

@@ -77,6 +77,15 @@ describe('NATS transport with a real nats-server', () => {
     });
   }
 
+  it('embedded NATS runs remove their per-run bucket, object store and job stream', async () => {
+    const nc = await connect({ servers: nats.url });
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const names: string[] = [];
+    for await (const si of (await jetstreamManager(nc)).streams.list()) names.push(si.config.name);
+    await nc.close();
+    expect(names.filter((n) => n.includes('optfleet-run-'))).toEqual([]);
+  });
+
   it('a 2e6-element float64 iterate (16 MB) crosses NATS through the object store, bit for bit', async () => {
     const spec = await writeSpec(tmp.dir, 'big.json', {
       name: 'nats-big',
