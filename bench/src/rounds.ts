@@ -13,8 +13,11 @@
  * the reduction is defined to be identical whatever the transport and worker count, so a ✗ here
  * means something is wrong (this is a sanity column, not a test).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InProcessEndpoint } from '@optfleet/cli';
 import { ShardedCluster, startCoordinator, type CoordinatorHandle, type RoundRequest } from '@optfleet/coordinator';
@@ -36,7 +39,7 @@ export interface RoundsOptions {
 
 export interface RoundConfigResult {
   readonly name: string;
-  readonly transport: 'inprocess' | 'grpc';
+  readonly transport: 'inprocess' | 'grpc' | 'nats';
   /** Worker processes (grpc) or in-process endpoints. */
   readonly workers: number;
   /** Pool threads per worker process; 0 for the in-process DirectExecutor (calling thread). */
@@ -171,12 +174,52 @@ async function inProcess(spec: JobSpec, o: RoundsOptions): Promise<Measured> {
   }
 }
 
-async function grpc(spec: JobSpec, o: RoundsOptions, workers: number, threads: number): Promise<Measured & { startMs: number }> {
+/** Starts a throw-away nats-server (JetStream, temp store, free port) if one is on PATH. */
+async function withNatsServer<T>(fn: (url: string) => Promise<T>): Promise<T | undefined> {
+  if (spawnSync('nats-server', ['--version']).status !== 0) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'optfleet-bench-nats-'));
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const p = typeof a === 'object' && a !== null ? a.port : 0;
+      srv.close(() => resolve(p));
+    });
+  });
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
+  liveChildren.add(child);
+  try {
+    for (let i = 0; i < 200; i++) {
+      const up = await new Promise<boolean>((resolve) => {
+        const sock = connect(port, '127.0.0.1');
+        sock.once('connect', () => (sock.destroy(), resolve(true)));
+        sock.once('error', () => resolve(false));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return await fn(`nats://127.0.0.1:${port}`);
+  } finally {
+    await stopChild(child, 3000);
+    liveChildren.delete(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function grpc(
+  spec: JobSpec,
+  o: RoundsOptions,
+  workers: number,
+  threads: number,
+  natsUrl?: string,
+): Promise<Measured & { startMs: number }> {
   const coordinator: CoordinatorHandle = await startCoordinator({
     listen: '127.0.0.1:0',
     minWorkers: workers,
     heartbeatIntervalMs: 500,
     heartbeatTimeoutMs: 10_000,
+    ...(natsUrl === undefined ? {} : { nats: { url: natsUrl, prefix: `bench-${process.pid}` } }),
   });
   const children: ChildProcess[] = [];
   let cluster: ShardedCluster | undefined;
@@ -190,8 +233,9 @@ async function grpc(spec: JobSpec, o: RoundsOptions, workers: number, threads: n
           [
             main,
             'worker',
-            '--coordinator',
-            coordinator.server.address,
+            ...(natsUrl === undefined
+              ? ['--coordinator', coordinator.server.address]
+              : ['--nats', natsUrl, '--nats-prefix', `bench-${process.pid}`]),
             '--exit-on-disconnect',
             '--quiet',
             '--metrics-listen',
@@ -218,12 +262,12 @@ async function grpc(spec: JobSpec, o: RoundsOptions, workers: number, threads: n
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error(`${workers} workers did not register within 30 s`)), 30_000);
     try {
-      await Promise.race([coordinator.registry.waitFor(workers, ac.signal), early]);
+      await Promise.race([coordinator.waitForWorkers(workers, ac.signal), early]);
     } finally {
       clearTimeout(timer);
     }
     const startMs = nowMs() - t0;
-    cluster = new ShardedCluster(coordinator.registry.live());
+    cluster = new ShardedCluster(coordinator.liveWorkers());
     const m = await Promise.race([measure(cluster, spec, o), early]);
     return { ...m, startMs };
   } finally {
@@ -269,6 +313,26 @@ export async function runRounds(o: RoundsOptions, log: (s: string) => void): Pro
       full: m.full,
       deterministic: m.deterministic,
       matchesInProcess: bitIdentical(m.sum, ref.sum),
+    });
+  }
+
+  const W = 2;
+  const threads = Math.max(1, Math.floor(cores / W));
+  log(`rounds: NATS, ${W} worker processes × ${threads} thread${threads === 1 ? '' : 's'} (if nats-server is on PATH)…`);
+  const nats = await withNatsServer((url) => grpc(spec, o, W, threads, url));
+  if (nats === undefined) log('rounds: nats-server not on PATH, NATS row skipped');
+  else {
+    out.push({
+      name: `nats ${W}w×${threads}t`,
+      transport: 'nats',
+      workers: W,
+      threadsPerWorker: threads,
+      startMs: nats.startMs,
+      openMs: nats.openMs,
+      empty: nats.empty,
+      full: nats.full,
+      deterministic: nats.deterministic,
+      matchesInProcess: bitIdentical(nats.sum, ref.sum),
     });
   }
   return out;

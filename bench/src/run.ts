@@ -107,7 +107,7 @@ function roundTables(r: readonly RoundConfigResult[]): string {
     r.map((c) => [
       c.name,
       who(c),
-      c.transport === 'grpc' ? fixed(c.startMs, 0) : '—',
+      c.transport !== 'inprocess' ? fixed(c.startMs, 0) : '—',
       fixed(c.openMs, 0),
       fixed(c.empty.medianUs, 0),
       fixed(c.empty.p90Us, 0),
