@@ -1,12 +1,14 @@
 /**
- * The same seeded job gives a bit-identical final iterate in-process, on 1 worker and on 3 workers
- * over gRPC (real worker processes), for a sampled algorithm (SVRG) and a full-batch one (L-BFGS).
+ * The same seeded job gives a bit-identical final iterate in-process, on 1 and on 3 worker
+ * processes over gRPC, and on 3 worker processes over NATS (a real nats-server), for every
+ * algorithm and problem kind (minimisation, games, DRO).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResultDoc } from '@optfleet/coordinator';
 import { runCli, tempDir, writeSpec } from '../helpers/cli.js';
+import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 
 function bits(x: number[]): string {
   return Buffer.from(Float64Array.from(x).buffer).toString('hex');
@@ -14,10 +16,15 @@ function bits(x: number[]): string {
 
 describe('bit-identical results whatever the transport and worker count', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let nats: NatsServerHandle;
   beforeAll(async () => {
     tmp = await tempDir();
+    nats = await startNatsServer();
   });
-  afterAll(async () => tmp.cleanup());
+  afterAll(async () => {
+    await nats?.stop();
+    await tmp.cleanup();
+  });
 
   const jobs = {
     svrg: { name: 'det-svrg', algorithm: { name: 'svrg', batchSize: 16, innerSteps: 50 }, stop: { maxRounds: 400, gradNorm: 0 } },
@@ -73,7 +80,7 @@ describe('bit-identical results whatever the transport and worker count', () => 
   };
 
   for (const [key, job] of Object.entries(jobs)) {
-    it(`${key}: in-process = 1 worker = 3 workers over gRPC`, async () => {
+    it(`${key}: in-process = 1 worker = 3 workers over gRPC = 3 workers over NATS`, async () => {
       const spec = await writeSpec(tmp.dir, `${key}.json`, {
         seed: 31337,
         shards: 7,
@@ -84,6 +91,7 @@ describe('bit-identical results whatever the transport and worker count', () => 
         ['inprocess', ['--transport', 'inprocess', '--workers', '1']],
         ['grpc-1', ['--transport', 'grpc', '--workers', '1']],
         ['grpc-3', ['--transport', 'grpc', '--workers', '3']],
+        ['nats-3', ['--transport', 'nats', '--nats', nats.url, '--workers', '3']],
       ];
       const docs: JobResultDoc[] = [];
       for (const [label, flags] of runs) {
@@ -92,10 +100,12 @@ describe('bit-identical results whatever the transport and worker count', () => 
         expect(r.code, `${label}: ${r.stderr}`).toBe(0);
         docs.push(JSON.parse(await readFile(out, 'utf8')) as JobResultDoc);
       }
-      const [a, b, c] = docs as [JobResultDoc, JobResultDoc, JobResultDoc];
+      const [a, b, c, d] = docs as [JobResultDoc, JobResultDoc, JobResultDoc, JobResultDoc];
       expect(a.final!.x.length).toBe(key.startsWith('dro') ? 54 : 12);
       expect(bits(b.final!.x)).toBe(bits(a.final!.x));
       expect(bits(c.final!.x)).toBe(bits(a.final!.x));
+      expect(bits(d.final!.x)).toBe(bits(a.final!.x));
+      expect(d.cluster.transport).toBe('nats');
       expect(c.final!.oracleCalls).toBe(a.final!.oracleCalls);
       expect(c.history.map((h) => h.objective ?? h.residual)).toEqual(a.history.map((h) => h.objective ?? h.residual));
       expect(c.cluster.workers).toBe(3);
