@@ -19,6 +19,8 @@ export interface NatsNames {
   readonly jobsStream: string;
   readonly jobsSubject: string;
   taskSubject(workerId: string): string;
+  /** Coordinator → worker notices (a protocol-version rejection). */
+  controlSubject(workerId: string): string;
 }
 
 export function natsNames(prefix = 'default'): NatsNames {
@@ -30,6 +32,7 @@ export function natsNames(prefix = 'default'): NatsNames {
     jobsStream: `optfleet-${prefix}-jobs`,
     jobsSubject: `optfleet.${prefix}.jobs.submit`,
     taskSubject: (workerId) => `optfleet.${prefix}.worker.${workerId}.task`,
+    controlSubject: (workerId) => `optfleet.${prefix}.worker.${workerId}.control`,
   };
 }
 

@@ -191,6 +191,23 @@ describe('NATS transport with a real nats-server', () => {
     }
   });
 
+  it('a NATS worker speaking another protocol version is rejected and exits 2 naming both versions', async () => {
+    const prefix = `proto-${process.pid}`;
+    const coord = await startCoordinator({ listen: '127.0.0.1:0', nats: { url: nats.url, prefix } });
+    try {
+      const r = await runCli(
+        ['worker', '--nats', nats.url, '--nats-prefix', prefix, '--protocol-version', '999', '--quiet', '--metrics-listen', 'off'],
+        undefined,
+        30_000,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('worker protocol version 999 is not supported: this coordinator speaks protocol version 1');
+      expect(coord.liveWorkers()).toHaveLength(0);
+    } finally {
+      await coord.close(200);
+    }
+  });
+
   describe('membership in the JetStream KV bucket', () => {
     let coord: CoordinatorHandle;
     const prefix = `members-${process.pid}`;

@@ -119,10 +119,9 @@ export class NatsWorkerRegistry {
     }
     if (Date.now() - r.sentAtMs > (this.o.heartbeatTimeoutMs ?? 5000) * 4) return; // a stale record from before a restart
     if (r.protocolVersion !== PROTOCOL_VERSION) {
-      this.o.log?.('warn', 'worker rejected', {
-        worker: id,
-        reason: `protocol version ${r.protocolVersion}, this coordinator speaks ${PROTOCOL_VERSION}`,
-      });
+      const message = `worker protocol version ${r.protocolVersion} is not supported: this coordinator speaks protocol version ${PROTOCOL_VERSION}`;
+      this.o.log?.('warn', 'worker rejected', { worker: id, reason: message });
+      this.nc.publish(this.names.controlSubject(id), JSON.stringify({ type: 'rejected', code: 'INVALID_ARGUMENT', message }));
       return;
     }
     const subject = this.names.taskSubject(id);

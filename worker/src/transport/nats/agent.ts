@@ -124,32 +124,48 @@ export async function connectNatsWorker(
       })().catch((e: unknown) => log(`failed to answer a task: ${String(e)}`));
     },
   });
+  // Notices from the coordinator (subscribed before registering, so a rejection cannot be missed).
+  let rejectedWith: string | undefined;
+  let beat: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const control = nc.subscribe(names.controlSubject(id), {
+    callback: (err, m) => {
+      if (err !== null) return;
+      try {
+        const notice = m.json<{ type: string; message: string }>();
+        if (notice.type === 'rejected') {
+          rejectedWith = notice.message;
+          void stop();
+        }
+      } catch {
+        // not a notice we understand
+      }
+    },
+  });
   await kv.put(id, JSON.stringify(record()));
   log(`registered as ${id} in ${names.workersBucket}`);
   o.onRegistered?.();
-  const beat = setInterval(
-    () => void kv.put(id, JSON.stringify(record())).catch((e: unknown) => log(`heartbeat failed: ${String(e)}`)),
-    heartbeatMs,
-  );
-  beat.unref();
-  let stopped = false;
-  const ended = nc
-    .closed()
-    .then((e): ChannelEnd =>
-      stopped
-        ? { reason: 'closed', message: 'stopped by the worker' }
-        : { reason: 'disconnected', message: `NATS connection to ${o.url} closed${e ? `: ${e.message}` : ''}` },
+  if (!stopped) {
+    beat = setInterval(
+      () => void kv.put(id, JSON.stringify(record())).catch((e: unknown) => log(`heartbeat failed: ${String(e)}`)),
+      heartbeatMs,
     );
-  return {
-    id,
-    ended,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(beat);
-      sub.unsubscribe();
-      await kv.delete(id).catch(() => undefined);
-      await nc.drain().catch(() => undefined);
-    },
-  };
+    beat.unref();
+  }
+  const ended = nc.closed().then((e): ChannelEnd => {
+    if (rejectedWith !== undefined) return { reason: 'rejected', message: rejectedWith };
+    return stopped
+      ? { reason: 'closed', message: 'stopped by the worker' }
+      : { reason: 'disconnected', message: `NATS connection to ${o.url} closed${e ? `: ${e.message}` : ''}` };
+  });
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    if (beat !== undefined) clearInterval(beat);
+    sub.unsubscribe();
+    control.unsubscribe();
+    await kv.delete(id).catch(() => undefined);
+    await nc.drain().catch(() => undefined);
+  }
+  return { id, ended, stop };
 }
