@@ -22,7 +22,8 @@ import { runVrHalpernBench, SWEEP } from './vr-halpern.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
-const A9A_PATH = '/work/shared/data/a9a.libsvm';
+// shared/ sits beside the repository: bench/dist/run.js → ../../../shared.
+const A9A_PATH = fileURLToPath(new URL('../../../shared/data/a9a.libsvm', import.meta.url));
 const ROUNDS = {
   rows: 100_000,
   cols: 100,

@@ -8,7 +8,8 @@ import { MAX_FEATURES, MAX_NNZ, MAX_ROWS, parseDataText, readDataFile, sliceRows
 import type { DataFileOptions, ParsedDataFile } from './data-file.js';
 import type { CsrRows, DenseRows } from './shard-data.js';
 
-const A9A = '/work/shared/data/a9a.libsvm';
+// shared/ sits beside the repository (../shared from the repo root), locally and in CI.
+const A9A = fileURLToPath(new URL('../../../../shared/data/a9a.libsvm', import.meta.url));
 // Same depth from src/shards and dist/shards, so this holds for the compiled test too.
 const A9A_HEAD = fileURLToPath(new URL('../../../examples/data/a9a-head.libsvm', import.meta.url));
 
