@@ -10,6 +10,7 @@
  * Sizes are kept small enough that the whole run takes well under a few minutes on a 2-core box.
  * Progress goes to stderr, the tables to stdout.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +23,10 @@ import { runVrHalpernBench, SWEEP } from './vr-halpern.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
-// shared/ sits beside the repository: bench/dist/run.js → ../../../shared.
-const A9A_PATH = fileURLToPath(new URL('../../../shared/data/a9a.libsvm', import.meta.url));
+// shared/ sits beside the repository (bench/dist/run.js → ../../../shared), or at /work/shared.
+const A9A_PATH =
+  [fileURLToPath(new URL('../../../shared/data/a9a.libsvm', import.meta.url)), '/work/shared/data/a9a.libsvm'].find((f) => existsSync(f)) ??
+  fileURLToPath(new URL('../../../shared/data/a9a.libsvm', import.meta.url));
 const ROUNDS = {
   rows: 100_000,
   cols: 100,

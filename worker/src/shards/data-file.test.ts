@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +9,11 @@ import { MAX_FEATURES, MAX_NNZ, MAX_ROWS, parseDataText, readDataFile, sliceRows
 import type { DataFileOptions, ParsedDataFile } from './data-file.js';
 import type { CsrRows, DenseRows } from './shard-data.js';
 
-// shared/ sits beside the repository (../shared from the repo root), locally and in CI.
-const A9A = fileURLToPath(new URL('../../../../shared/data/a9a.libsvm', import.meta.url));
+// shared/ sits beside the repository (../shared from the repo root) in CI; /work/shared in a session.
+const A9A =
+  [fileURLToPath(new URL('../../../../shared/data/a9a.libsvm', import.meta.url)), '/work/shared/data/a9a.libsvm'].find((f) =>
+    existsSync(f),
+  ) ?? fileURLToPath(new URL('../../../../shared/data/a9a.libsvm', import.meta.url));
 // Same depth from src/shards and dist/shards, so this holds for the compiled test too.
 const A9A_HEAD = fileURLToPath(new URL('../../../examples/data/a9a-head.libsvm', import.meta.url));
 
