@@ -16,8 +16,22 @@ export class InProcessEndpoint implements WorkerEndpoint {
     return `${this.id} (in-process)`;
   }
 
-  open(jobId: string, spec: JobSpec, shards: readonly number[], shardCount: number): Promise<ShardSummary[]> {
-    return this.host.open(jobId, spec, shards, shardCount);
+  open(
+    jobId: string,
+    spec: JobSpec,
+    shards: readonly number[],
+    shardCount: number,
+    states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+  ): Promise<ShardSummary[]> {
+    return this.host.open(jobId, spec, shards, shardCount, states);
+  }
+
+  exportShards(jobId: string, shards: readonly number[]): Promise<Map<number, Record<string, Float64Array>>> {
+    return Promise.resolve(this.host.exportState(jobId, shards));
+  }
+
+  release(jobId: string, shards: readonly number[]): Promise<number> {
+    return Promise.resolve(this.host.release(jobId, shards));
   }
 
   async round(

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { createPromCoordinatorMetrics, startCoordinator, submitToQueue, type JobResultDoc } from '@optfleet/coordinator';
-import { createPromWorkerMetrics, startWorker } from '@optfleet/worker';
+import { createPromWorkerMetrics, startWorker, type DrainOutcome } from '@optfleet/worker';
 import {
   ERROR_CODES,
   OptfleetError,
@@ -256,9 +256,16 @@ coordinatorOption(program.command('worker'), false)
   .option('--exit-on-disconnect', 'exit when the coordinator goes away instead of reconnecting', false)
   .option('--protocol-version <v>', 'protocol version to announce (testing only)', intFlag('--protocol-version', 0, 1000000))
   .option('--metrics-listen <host:port>', 'serve /metrics, /healthz, /readyz here ("off" disables)', metricsListen, '0.0.0.0:9465')
+  .option(
+    '--drain-timeout <seconds>',
+    "on SIGTERM/SIGINT, wait up to this long for running jobs to move this worker's shards away before exiting",
+    intFlag('--drain-timeout', 0, 86400),
+    25,
+  )
   .option('--quiet', 'log warnings and errors only', false)
   .action(
     async (opts: {
+      drainTimeout: number;
       coordinator?: string;
       nats?: string;
       natsPrefix: string;
@@ -297,11 +304,33 @@ coordinatorOption(program.command('worker'), false)
         log.info({ address: metrics.address }, 'metrics listening');
         process.stdout.write(`metrics on http://${metrics.address}/metrics\n`);
       }
-      const stop = (): void => void w.stop();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // First SIGTERM/SIGINT: drain (hand the shards back, then exit); a second one stops at once.
+      let drain: Promise<DrainOutcome> | undefined;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        if (drain !== undefined) {
+          log.warn({ signal: sig }, 'second signal: stopping without waiting for the drain');
+          void w.stop();
+          return;
+        }
+        log.info({ signal: sig, timeoutS: opts.drainTimeout }, 'draining');
+        drain = w.drain(opts.drainTimeout * 1000);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const end = await w.done;
       await metrics?.close();
+      if (drain !== undefined) {
+        const d = await drain;
+        if (d.drained) {
+          log.info({ shards: d.heldAtStart, ms: d.ms }, `drained: handed back ${d.heldAtStart} shard(s) in ${d.ms} ms`);
+          process.exit(EXIT.ok);
+        }
+        log.error(
+          { remaining: d.remaining, ms: d.ms },
+          `drain timed out after ${d.ms} ms with ${d.remaining} shard(s) still held (raise --drain-timeout); their jobs lose this worker`,
+        );
+        process.exit(EXIT.failed);
+      }
       if (end.reason === 'rejected') {
         log.error(end.message);
         process.stderr.write(`optfleet worker: rejected by the coordinator: ${end.message}\n`);

@@ -30,7 +30,9 @@ export interface CoordinatorHandle {
   readonly natsRegistry: NatsWorkerRegistry | undefined;
   /** Live workers over every transport, in registration order per transport. */
   liveWorkers(): RemoteWorker[];
-  /** Resolves once at least `count` workers are live (rejects on abort). */
+  /** Live workers that are not draining (the ones that may take shards). */
+  eligibleWorkers(): RemoteWorker[];
+  /** Resolves once at least `count` workers are live and not draining (rejects on abort). */
   waitForWorkers(count: number, signal?: AbortSignal): Promise<RemoteWorker[]>;
   readonly server: GrpcServerHandle;
   close(graceMs?: number): Promise<void>;
@@ -55,9 +57,11 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     }
   }
   const liveWorkers = (): RemoteWorker[] => [...registry.live(), ...(natsRegistry?.live() ?? [])];
+  // Workers that may take shards: live and not draining. Jobs read this at every round boundary.
+  const eligibleWorkers = (): RemoteWorker[] => liveWorkers().filter((w) => !w.draining);
   const waitForWorkers = async (count: number, signal?: AbortSignal): Promise<RemoteWorker[]> => {
     for (;;) {
-      const live = liveWorkers();
+      const live = eligibleWorkers();
       if (live.length >= count) return live;
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
       await new Promise((r) => setTimeout(r, 50));
@@ -75,10 +79,17 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       jobProgress: (id, p) => metrics.jobProgress(id, p),
       jobEnded: (id, s) => metrics.jobEnded(id, s),
       workerLost: () => metrics.workerLost(),
+      rebalance: (e) => metrics.rebalance(e),
     },
     clusterFor: async (_spec, signal) => {
       const workers = await waitForWorkers(minWorkers, signal);
-      return { cluster: new ShardedCluster(workers), workers: workers.length, transport: transportOf(workers) };
+      // Elastic: the cluster re-reads the eligible workers at every round boundary and moves
+      // shards when one joins or drains.
+      const cluster = new ShardedCluster(
+        { eligible: eligibleWorkers },
+        { onRebalance: (e) => metrics.rebalance(e), ...(o.log === undefined ? {} : { log: o.log }) },
+      );
+      return { cluster, workers: workers.length, transport: transportOf(workers) };
     },
   });
   let queue: JobQueueConsumer | undefined;
@@ -91,7 +102,12 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       throw e;
     }
   }
-  if (o.metrics !== undefined) metrics = o.metrics({ jobsByState: () => jobs.countByState(), workersLive: () => liveWorkers().length });
+  if (o.metrics !== undefined)
+    metrics = o.metrics({
+      jobsByState: () => jobs.countByState(),
+      workersLive: () => liveWorkers().length,
+      workersDraining: () => liveWorkers().filter((w) => w.draining).length,
+    });
   let server: GrpcServerHandle;
   try {
     server = await startGrpcServer(o.listen ?? '127.0.0.1:7070', jobs, registry);
@@ -106,6 +122,7 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     registry,
     natsRegistry,
     liveWorkers,
+    eligibleWorkers,
     waitForWorkers,
     server,
     async close(graceMs = 1000) {

@@ -12,7 +12,8 @@ export { startCoordinator } from './coordinator.js';
 export { JobManager, TERMINAL } from './jobs/job-manager.js';
 export { runJob, shardCountFor } from './jobs/runner.js';
 export { ShardedCluster } from './cluster/sharded-cluster.js';
-export { placeShards } from './cluster/placement.js';
+export { placeShards, rendezvousPlacement } from './cluster/placement.js';
+export { staticMembership } from './cluster/cluster.js';
 export { WorkerRegistry } from './transport/grpc/worker-registry.js';
 export { NatsWorkerRegistry } from './transport/nats/registry.js';
 export { JobQueueConsumer, submitToQueue, ensureJobStream, JOB_MAX_DELIVER } from './transport/nats/job-queue.js';
@@ -38,7 +39,17 @@ export type { CoordinatorOptions, CoordinatorHandle } from './coordinator.js';
 export type { JobRecord, JobEvent, JobManagerOptions, ClusterLease } from './jobs/job-manager.js';
 export type { RunProgress, RunHooks, RunOutcome } from './jobs/runner.js';
 export type { JobResultDoc, JobStatus, HistoryEntry, FinalState } from './jobs/result.js';
-export type { Cluster, JobLayout, RoundRequest, RoundResult, ShardSummary, WorkerEndpoint } from './cluster/cluster.js';
+export type {
+  Cluster,
+  JobLayout,
+  RoundRequest,
+  RoundResult,
+  ShardSummary,
+  WorkerEndpoint,
+  Membership,
+  RebalanceEvent,
+} from './cluster/cluster.js';
+export type { ShardedClusterOptions } from './cluster/sharded-cluster.js';
 export type { Driver, Ask, Observation, ProblemInfo, DriverState } from './algorithms/driver.js';
 export type { GrpcServerHandle } from './transport/grpc/server.js';
 export type { CoordinatorMetrics, CoordinatorMetricSources, RoundObservation, JobProgressObservation } from './metrics.js';

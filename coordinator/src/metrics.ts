@@ -33,6 +33,8 @@ export interface CoordinatorMetrics {
   /** A job reached a terminal state: count it and drop its per-job series. */
   jobEnded(jobId: string, status: string): void;
   workerLost(): void;
+  /** Shards moved at a round boundary because a worker joined or is draining. */
+  rebalance(e: { readonly shardsMoved: number; readonly stateBytes: number; readonly seconds: number }): void;
 }
 
 export const noopCoordinatorMetrics: CoordinatorMetrics = {
@@ -40,12 +42,15 @@ export const noopCoordinatorMetrics: CoordinatorMetrics = {
   jobProgress: () => undefined,
   jobEnded: () => undefined,
   workerLost: () => undefined,
+  rebalance: () => undefined,
 };
 
 /** Live numbers read at scrape time. */
 export interface CoordinatorMetricSources {
   jobsByState(): Record<string, number>;
   workersLive(): number;
+  /** Live workers that announced they are leaving (SIGTERM) and are handing back their shards. */
+  workersDraining(): number;
 }
 
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -104,11 +109,12 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
   });
   new Gauge({
     name: 'optfleet_workers',
-    help: 'Workers by state: live (registered and heartbeating).',
+    help: 'Workers by state: live (registered and heartbeating, draining ones included), draining (leaving after SIGTERM).',
     labelNames: ['state'],
     registers: reg,
     collect() {
       this.set({ state: 'live' }, sources.workersLive());
+      this.set({ state: 'draining' }, sources.workersDraining());
     },
   });
   const lost = new Counter({
@@ -116,14 +122,30 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
     help: 'Workers that disconnected or missed heartbeats.',
     registers: reg,
   });
-  // Recovery and elasticity are later work: these stay at 0 until they exist, so dashboards and
-  // alerts can already refer to them.
+  // Crash recovery is later work: this stays at 0 until it exists, so dashboards and alerts can
+  // already refer to it.
   new Counter({
     name: 'optfleet_task_retries_total',
-    help: 'Round tasks retried on another worker (none yet: no recovery).',
+    help: 'Round tasks retried on another worker (none yet: a crashed worker fails its jobs).',
     registers: reg,
   });
-  new Counter({ name: 'optfleet_shard_moves_total', help: 'Shards moved between workers (none yet: no elasticity).', registers: reg });
+  const rebalances = new Counter({
+    name: 'optfleet_rebalances_total',
+    help: 'Round boundaries at which shards moved because a worker joined or started draining.',
+    registers: reg,
+  });
+  const moves = new Counter({ name: 'optfleet_shard_moves_total', help: 'Shards moved between workers by rebalances.', registers: reg });
+  const moveBytes = new Counter({
+    name: 'optfleet_shard_move_state_bytes_total',
+    help: 'Sticky per-shard state bytes moved between workers by rebalances.',
+    registers: reg,
+  });
+  const rebalanceTime = new Histogram({
+    name: 'optfleet_rebalance_duration_seconds',
+    help: 'Wall time of one rebalance (export state, rebuild shards on the new owners, release on the old ones).',
+    buckets: [1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: reg,
+  });
 
   const objective = new Gauge({
     name: 'optfleet_job_objective',
@@ -190,6 +212,12 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
     },
     workerLost() {
       lost.inc();
+    },
+    rebalance(e) {
+      rebalances.inc();
+      moves.inc(e.shardsMoved);
+      moveBytes.inc(e.stateBytes);
+      rebalanceTime.observe(e.seconds);
     },
   };
 }

@@ -48,4 +48,6 @@ export interface NatsWorkerRecord {
   readonly hostname: string;
   readonly heartbeatMs: number;
   readonly sentAtMs: number;
+  /** Set once the worker got SIGTERM: it takes no new shards and leaves once its shards are moved. */
+  readonly draining?: boolean;
 }

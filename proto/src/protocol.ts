@@ -1,5 +1,8 @@
-/** Version of the worker channel protocol; a worker with another version is rejected at Register. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the worker channel protocol; a worker with another version is rejected at Register.
+ * 2: shard migration (OpenShards.states, ExportShards, ReleaseShards) and Drain.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Ops a round can run on shards. Each op's per-shard result is a Float64Array reduced by summing:

@@ -229,7 +229,11 @@ describe('bad input', () => {
               call.write({
                 body: {
                   $case: 'task',
-                  value: { taskId: 1, jobId: 'j', kind: { $case: 'open', value: { jobSpecJson: spec, shards: [0], shardCount: 1 } } },
+                  value: {
+                    taskId: 1,
+                    jobId: 'j',
+                    kind: { $case: 'open', value: { jobSpecJson: spec, shards: [0], shardCount: 1, states: [] } },
+                  },
                 },
               });
             } else if (m.body?.$case === 'result') {

@@ -25,7 +25,7 @@ export { bilinearApply } from './kernels/cpu/bilinear.js';
 export { droShard, droTruth } from './shards/dro.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
-export type { WorkerOptions, WorkerHandle } from './worker.js';
+export type { WorkerOptions, WorkerHandle, DrainOutcome } from './worker.js';
 export type { ShardSummary, RoundWork, ShardWorkItem } from './shard-host.js';
 export type { OpExecutor } from './executor.js';
 export type { PoolOptions } from './pool.js';

@@ -88,14 +88,31 @@ export class ShardHost {
     private readonly metrics: WorkerMetrics = noopWorkerMetrics,
   ) {}
 
-  /** Builds or loads the listed shards of a job. Bad data is INVALID_ARGUMENT before any round. */
-  async open(jobId: string, spec: JobSpec, shardIds: readonly number[], shardCount: number): Promise<ShardSummary[]> {
+  /**
+   * Builds or loads the listed shards of a job. Bad data is INVALID_ARGUMENT before any round.
+   * Opening more shards of a job already held here adds them (an elastic rebalance), with the
+   * sticky state their previous owner exported, when given.
+   */
+  async open(
+    jobId: string,
+    spec: JobSpec,
+    shardIds: readonly number[],
+    shardCount: number,
+    states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+  ): Promise<ShardSummary[]> {
     if (!Number.isInteger(shardCount) || shardCount < 1) throw invalidArgument(`open.shardCount: ${shardCount} is not a positive integer`);
+    const existing = this.jobs.get(jobId);
+    if (existing !== undefined && existing.shardCount !== shardCount)
+      throw invalidArgument(`open.shardCount: job ${jobId} is open here with ${existing.shardCount} shards, not ${shardCount}`);
     const owned = new Set<number>();
     for (const s of shardIds) {
       if (!Number.isInteger(s) || s < 0 || s >= shardCount) throw invalidArgument(`open.shards: shard ${s} is outside [0, ${shardCount})`);
       if (owned.has(s)) throw invalidArgument(`open.shards: shard ${s} listed twice`);
+      if (existing?.owned.has(s) === true) throw invalidArgument(`open.shards: shard ${s} of job ${jobId} is already held here`);
       owned.add(s);
+    }
+    for (const s of states?.keys() ?? []) {
+      if (!owned.has(s)) throw invalidArgument(`open.states: state for shard ${s}, which is not being opened`);
     }
     const shards = new Map<number, ShardData>();
     const problem = spec.problem;
@@ -149,8 +166,57 @@ export class ShardHost {
         shards.set(s, sliceRows(file, s, a, b));
       }
     }
-    this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, state: new Map([...owned].map((sh) => [sh, {}])) });
-    return [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator));
+    const state = new Map<number, Record<string, Float64Array>>();
+    for (const sh of owned) {
+      // Imported state goes into fresh SharedArrayBuffers: pool threads update it in place.
+      const rec: Record<string, Float64Array> = {};
+      for (const [name, v] of Object.entries(states?.get(sh) ?? {})) {
+        const a = sharedF64(v.length);
+        a.set(v);
+        rec[name] = a;
+      }
+      state.set(sh, rec);
+    }
+    const opened = [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator));
+    if (existing !== undefined) {
+      for (const [k, v] of shards) existing.shards.set(k, v);
+      for (const k of owned) existing.owned.add(k);
+      for (const [k, v] of state) existing.state.set(k, v);
+    } else {
+      this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, state });
+    }
+    return opened;
+  }
+
+  /** Copies of the sticky state of the listed shards (they stay held until release). */
+  exportState(jobId: string, shardIds: readonly number[]): Map<number, Record<string, Float64Array>> {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) throw new OptfleetError(ERROR_CODES.NOT_FOUND, `job ${jobId} has no shards on this worker`);
+    const out = new Map<number, Record<string, Float64Array>>();
+    for (const s of shardIds) {
+      const st = job.state.get(s);
+      if (st === undefined) throw invalidArgument(`export.shards: shard ${s} of job ${jobId} is not held by this worker`);
+      const copy: Record<string, Float64Array> = {};
+      for (const [name, v] of Object.entries(st)) copy[name] = v.slice();
+      out.set(s, copy);
+    }
+    return out;
+  }
+
+  /** Drops the listed shards of a job (moved to another worker); returns how many remain. */
+  release(jobId: string, shardIds: readonly number[]): number {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return 0;
+    for (const s of shardIds) {
+      if (!job.owned.has(s)) throw invalidArgument(`release.shards: shard ${s} of job ${jobId} is not held by this worker`);
+    }
+    for (const s of shardIds) {
+      job.owned.delete(s);
+      job.shards.delete(s);
+      job.state.delete(s);
+    }
+    if (job.owned.size === 0) this.jobs.delete(jobId);
+    return job.owned.size;
   }
 
   /** Runs one op on the listed shards (in parallel on the executor) and pre-reduces owned subtrees. */

@@ -27,11 +27,27 @@ export interface WorkerOptions extends PoolOptions {
   metrics?: (sources: WorkerMetricSources) => WorkerMetrics;
 }
 
+/** How a graceful leave went. */
+export interface DrainOutcome {
+  /** True when every shard was handed back (or none was held) before the timeout. */
+  readonly drained: boolean;
+  /** Shards held when the drain began, and still held when it ended. */
+  readonly heldAtStart: number;
+  readonly remaining: number;
+  readonly ms: number;
+}
+
 export interface WorkerHandle {
   /** Resolves when the worker has stopped, with why. */
   readonly done: Promise<ChannelEnd>;
   /** Stops serving, closes the channel and the pool. */
   stop(): Promise<void>;
+  /**
+   * Graceful leave (SIGTERM): tell the coordinator this worker takes no new shards, wait (up to
+   * `timeoutMs`) until running jobs have moved its shards and their sticky state to other workers
+   * at their next round boundary, then stop.
+   */
+  drain(timeoutMs: number): Promise<DrainOutcome>;
   /** True while registered with a coordinator (for /readyz). */
   ready(): boolean;
 }
@@ -50,6 +66,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   let stopping = false;
   let current: ReturnType<typeof connectWorkerChannel> | undefined;
   let stopNats: (() => Promise<void>) | undefined;
+  let drainNats: (() => Promise<void>) | undefined;
+  let draining = false;
   const reconnectTimeoutMs = o.reconnectTimeoutMs ?? 60_000;
 
   const natsLoop = async (): Promise<ChannelEnd> => {
@@ -64,6 +82,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       ...(o.protocolVersion === undefined ? {} : { protocolVersion: o.protocolVersion }),
     });
     stopNats = agent.stop;
+    drainNats = agent.drain;
+    if (draining) await agent.drain();
     if (stopping) await agent.stop();
     const end = await agent.ended;
     registered = false;
@@ -87,7 +107,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       const opened = Date.now();
       const end = await current.ended;
       registered = false;
-      if (stopping || end.reason !== 'disconnected' || o.exitOnDisconnect === true) return end;
+      if (stopping || draining || end.reason !== 'disconnected' || o.exitOnDisconnect === true) return end;
       if (Date.now() - opened > 5_000) {
         since = Date.now();
         delay = 200;
@@ -105,14 +125,28 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       message: `worker transport failed: ${e instanceof Error ? e.message : String(e)}`,
     }))
     .finally(() => pool.close());
-  return {
-    done,
-    async stop() {
-      stopping = true;
-      current?.stop();
-      await stopNats?.();
-      await done;
-    },
-    ready: () => registered,
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    current?.stop();
+    await stopNats?.();
+    await done;
   };
+  const drain = async (timeoutMs: number): Promise<DrainOutcome> => {
+    const t0 = Date.now();
+    const held = (): number => host.holdings().shards;
+    const heldAtStart = held();
+    draining = true;
+    if (heldAtStart > 0) {
+      current?.drain('SIGTERM', timeoutMs);
+      await drainNats?.();
+      log(`draining: waiting for the coordinator to move ${heldAtStart} shard(s) (timeout ${timeoutMs} ms)`);
+      let channelEnded = false;
+      void done.then(() => (channelEnded = true));
+      while (held() > 0 && !channelEnded && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+    }
+    const remaining = held();
+    await stop();
+    return { drained: remaining === 0, heldAtStart, remaining, ms: Date.now() - t0 };
+  };
+  return { done, stop, drain, ready: () => registered };
 }

@@ -30,7 +30,7 @@ export interface JobLayout {
   readonly lipschitz: number;
   /** Global index of each shard's first row; rowOffsets[shardCount] = rows. */
   readonly rowOffsets: readonly number[];
-  /** Worker name per shard. */
+  /** Worker name per shard, at open (rebalances move shards later). */
   readonly owners: readonly string[];
   readonly bytes: number;
 }
@@ -51,10 +51,41 @@ export interface RoundResult {
   readonly bytesIn: number;
 }
 
+/** Shards moved between workers at a round boundary, because a worker joined or is leaving. */
+export interface RebalanceEvent {
+  /** Rounds run before this rebalance (it happened before round `round + 1`). */
+  readonly round: number;
+  /** Workers that joined / are draining since the last placement. */
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
+  readonly shardsMoved: number;
+  /** Sticky-state bytes moved. */
+  readonly stateBytes: number;
+  readonly seconds: number;
+  readonly workers: number;
+}
+
 export interface Cluster {
   open(jobId: string, spec: JobSpec, shardCount: number): Promise<JobLayout>;
   round(req: RoundRequest): Promise<RoundResult>;
   close(): Promise<void>;
+  /** Rebalances so far (elastic clusters). */
+  rebalances?(): readonly RebalanceEvent[];
+}
+
+/**
+ * Which workers may hold a job's shards, read at every round boundary. A worker that joins shows
+ * up in `eligible()`; one that is draining (SIGTERM) leaves it but stays reachable, so its shards
+ * and their sticky state can still be taken from it.
+ */
+export interface Membership {
+  /** Workers that may take shards now: live and not draining. */
+  eligible(): readonly WorkerEndpoint[];
+}
+
+/** A fixed set of workers (in-process clusters, tests). */
+export function staticMembership(workers: readonly WorkerEndpoint[]): Membership {
+  return { eligible: () => workers };
 }
 
 /**
@@ -64,7 +95,21 @@ export interface Cluster {
 export interface WorkerEndpoint {
   readonly id: string;
   readonly name: string;
-  open(jobId: string, spec: JobSpec, shards: readonly number[], shardCount: number): Promise<ShardSummary[]>;
+  /**
+   * Builds the listed shards of a job (adding to those already held), with the sticky state
+   * exported by their previous owner when they move in a rebalance.
+   */
+  open(
+    jobId: string,
+    spec: JobSpec,
+    shards: readonly number[],
+    shardCount: number,
+    states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+  ): Promise<ShardSummary[]>;
+  /** Copies of the listed shards' sticky state (the shards stay held until release). */
+  exportShards(jobId: string, shards: readonly number[]): Promise<Map<number, Record<string, Float64Array>>>;
+  /** Drops the listed shards (their new owner holds them now); resolves with how many remain. */
+  release(jobId: string, shards: readonly number[]): Promise<number>;
   round(
     jobId: string,
     op: Op,

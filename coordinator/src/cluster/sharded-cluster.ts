@@ -1,7 +1,10 @@
 /**
- * The one Cluster implementation, over any set of WorkerEndpoints (in-process or gRPC): places
- * shards, sends each worker one message per round (points once, its shards' work), and combines
- * the pre-reduced tree nodes in shard order.
+ * The one Cluster implementation, over any set of WorkerEndpoints (in-process, gRPC or NATS):
+ * places shards by rendezvous hashing, sends each worker one message per round (points once, its
+ * shards' work), and combines the pre-reduced tree nodes in shard order. Membership is read at
+ * every round boundary: when a worker joins or starts draining, the shards whose placement changes
+ * move (data rebuilt on the new owner, sticky state exported from the old one) before the round
+ * runs. Results never depend on placement, so a rebalanced run is bit-identical to an undisturbed one.
  */
 import {
   opResultLength,
@@ -13,35 +16,85 @@ import {
   type JobSpec,
   type TreeNodeValue,
 } from '@optfleet/proto';
-import type { Cluster, JobLayout, RoundRequest, RoundResult, ShardSummary, WorkerEndpoint } from './cluster.js';
-import { placeShards } from './placement.js';
+import {
+  staticMembership,
+  type Cluster,
+  type JobLayout,
+  type Membership,
+  type RebalanceEvent,
+  type RoundRequest,
+  type RoundResult,
+  type ShardSummary,
+  type WorkerEndpoint,
+} from './cluster.js';
+import { rendezvousPlacement } from './placement.js';
+
+export interface ShardedClusterOptions {
+  /** Called after each rebalance. */
+  onRebalance?: (e: RebalanceEvent) => void;
+  /** Diagnostics sink. */
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
 
 export class ShardedCluster implements Cluster {
   private jobId = '';
+  private spec: JobSpec | undefined;
   private layout: JobLayout | undefined;
-  private assignment: number[][] = [];
-  private shardOwner: number[] = [];
+  /** Owner of each shard. */
+  private owner: WorkerEndpoint[] = [];
+  /** The eligible set the current placement was computed for (ids, joined with ','). */
+  private placedFor = '';
+  private placedIds = new Set<string>();
+  private rounds = 0;
+  private readonly events: RebalanceEvent[] = [];
+  private readonly membership: Membership;
 
-  constructor(private readonly workers: readonly WorkerEndpoint[]) {
-    if (workers.length === 0) throw new OptfleetError(ERROR_CODES.FAILED_PRECONDITION, 'no workers to run the job on');
+  constructor(
+    workers: readonly WorkerEndpoint[] | Membership,
+    private readonly o: ShardedClusterOptions = {},
+  ) {
+    this.membership = Array.isArray(workers) ? staticMembership(workers as readonly WorkerEndpoint[]) : (workers as Membership);
+    if (this.membership.eligible().length === 0) throw new OptfleetError(ERROR_CODES.FAILED_PRECONDITION, 'no workers to run the job on');
+  }
+
+  rebalances(): readonly RebalanceEvent[] {
+    return this.events;
+  }
+
+  /** Workers holding shards now, each with its shards in ascending order. */
+  private holders(): Map<WorkerEndpoint, number[]> {
+    const m = new Map<WorkerEndpoint, number[]>();
+    this.owner.forEach((w, s) => {
+      const l = m.get(w);
+      if (l === undefined) m.set(w, [s]);
+      else l.push(s);
+    });
+    return m;
+  }
+
+  private static signature(ws: readonly WorkerEndpoint[]): string {
+    return ws.map((w) => w.id).join(',');
   }
 
   async open(jobId: string, spec: JobSpec, shardCount: number): Promise<JobLayout> {
     this.jobId = jobId;
-    this.assignment = placeShards(shardCount, this.workers.length);
-    this.shardOwner = new Array<number>(shardCount).fill(-1);
-    this.assignment.forEach((list, k) => list.forEach((s) => (this.shardOwner[s] = k)));
-    const reports = await Promise.all(
-      this.workers.map((w, k) =>
-        this.assignment[k]!.length === 0 ? Promise.resolve([]) : w.open(jobId, spec, this.assignment[k]!, shardCount),
-      ),
+    this.spec = spec;
+    const eligible = [...this.membership.eligible()];
+    if (eligible.length === 0) throw new OptfleetError(ERROR_CODES.FAILED_PRECONDITION, 'no workers to run the job on');
+    const place = rendezvousPlacement(
+      shardCount,
+      eligible.map((w) => w.id),
     );
+    this.owner = place.map((k) => eligible[k]!);
+    this.placedFor = ShardedCluster.signature(eligible);
+    this.placedIds = new Set(eligible.map((w) => w.id));
+    const holders = [...this.holders()];
+    const reports = await Promise.all(holders.map(([w, list]) => w.open(jobId, spec, list, shardCount)));
     const byShard = new Array<ShardSummary | undefined>(shardCount);
     reports.forEach((list, k) => {
+      const w = holders[k]![0];
       for (const s of list) {
-        if (this.shardOwner[s.shard] !== k) {
-          throw invalidArgument(`worker ${this.workers[k]!.name} reported shard ${s.shard}, which it was not given`);
-        }
+        if (this.owner[s.shard] !== w) throw invalidArgument(`worker ${w.name} reported shard ${s.shard}, which it was not given`);
         byShard[s.shard] = s;
       }
     });
@@ -75,9 +128,120 @@ export class ShardedCluster implements Cluster {
       maxRowNormSq,
       lipschitz,
       rowOffsets,
-      owners: this.shardOwner.map((k) => this.workers[k]!.name),
+      owners: this.owner.map((w) => w.name),
     };
     return this.layout;
+  }
+
+  /**
+   * At a round boundary: when the eligible workers changed, move the shards whose rendezvous
+   * owner changed. Order per move: export state from the old owner, open (rebuild data + import
+   * state) on the new one, then release on the old one, so a failure before the release leaves
+   * the old placement intact.
+   */
+  private async rebalance(layout: JobLayout): Promise<void> {
+    const eligible = [...this.membership.eligible()];
+    const sig = ShardedCluster.signature(eligible);
+    if (sig === this.placedFor) return;
+    if (eligible.length === 0) {
+      // Everyone is draining: keep serving on the current owners until someone joins.
+      return;
+    }
+    const t0 = performance.now();
+    const spec = this.spec!;
+    const place = rendezvousPlacement(
+      layout.shardCount,
+      eligible.map((w) => w.id),
+    );
+    const target = place.map((k) => eligible[k]!);
+    const moves = new Map<WorkerEndpoint, Map<WorkerEndpoint, number[]>>(); // from → to → shards
+    let moved = 0;
+    for (let s = 0; s < layout.shardCount; s++) {
+      const from = this.owner[s]!;
+      const to = target[s]!;
+      if (from === to) continue;
+      moved++;
+      let byTo = moves.get(from);
+      if (byTo === undefined) moves.set(from, (byTo = new Map()));
+      const l = byTo.get(to);
+      if (l === undefined) byTo.set(to, [s]);
+      else l.push(s);
+    }
+    const eligibleIds = new Set(eligible.map((w) => w.id));
+    const joined = eligible.filter((w) => !this.placedIds.has(w.id)).map((w) => w.name);
+    const left = [...new Set(this.owner)].filter((w) => !eligibleIds.has(w.id)).map((w) => w.name);
+    // 1. Export the moving shards' sticky state from their current owners.
+    const exported = await Promise.all(
+      [...moves].map(async ([from, byTo]) => {
+        const shards = [...byTo.values()].flat().sort((a, b) => a - b);
+        return { from, states: await from.exportShards(this.jobId, shards) };
+      }),
+    );
+    const states = new Map<number, Record<string, Float64Array>>();
+    let stateBytes = 0;
+    for (const e of exported) {
+      for (const [s, rec] of e.states) {
+        if (this.owner[s] !== e.from) throw invalidArgument(`worker ${e.from.name} exported shard ${s}, which it does not own`);
+        states.set(s, rec);
+        for (const v of Object.values(rec)) stateBytes += v.byteLength;
+      }
+    }
+    // 2. Open them on their new owners with that state.
+    const incoming = new Map<WorkerEndpoint, number[]>();
+    for (const byTo of moves.values()) {
+      for (const [to, l] of byTo) {
+        const cur = incoming.get(to);
+        if (cur === undefined) incoming.set(to, [...l]);
+        else cur.push(...l);
+      }
+    }
+    const opened = await Promise.allSettled(
+      [...incoming].map(async ([to, list]) => {
+        list.sort((a, b) => a - b);
+        const mine = new Map(list.map((s) => [s, states.get(s) ?? {}] as const));
+        const reports = await to.open(this.jobId, spec, list, layout.shardCount, mine);
+        for (const r of reports) {
+          const rows = layout.rowOffsets[r.shard + 1]! - layout.rowOffsets[r.shard]!;
+          if (r.rows !== rows || r.cols !== layout.cols)
+            throw invalidArgument(
+              `worker ${to.name} rebuilt shard ${r.shard} with ${r.rows}×${r.cols}, but it was ${rows}×${layout.cols} (data changed under the job?)`,
+            );
+        }
+        return { to, list };
+      }),
+    );
+    const failed = opened.filter((r) => r.status === 'rejected');
+    if (failed.length > 0) {
+      // Keep the old placement (its owners still hold everything); undo the opens that worked.
+      await Promise.allSettled(opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value.to.release(this.jobId, r.value.list)] : [])));
+      const why = failed.map((r) => String((r as PromiseRejectedResult).reason)).join('; ');
+      this.o.log?.('warn', 'rebalance failed; keeping the old placement', { job: this.jobId, why });
+      // Do not retry every round: wait for the next membership change.
+      this.placedFor = sig;
+      return;
+    }
+    // 3. The new owners hold the shards: switch, then release them on the old owners.
+    for (const [to, list] of incoming) for (const s of list) this.owner[s] = to;
+    await Promise.all(
+      [...moves].map(async ([from, byTo]) => {
+        const shards = [...byTo.values()].flat().sort((a, b) => a - b);
+        await from.release(this.jobId, shards);
+      }),
+    );
+    this.placedFor = sig;
+    this.placedIds = eligibleIds;
+    const e: RebalanceEvent = {
+      round: this.rounds,
+      joined,
+      left,
+      shardsMoved: moved,
+      stateBytes,
+      seconds: (performance.now() - t0) / 1000,
+      workers: new Set(this.owner).size,
+    };
+    this.events.push(e);
+    this.o.log?.('info', 'rebalanced', { job: this.jobId, ...e });
+    this.o.onRebalance?.(e);
   }
 
   /** Splits global rows into per-shard local index lists (in the order given). */
@@ -120,31 +284,32 @@ export class ShardedCluster implements Cluster {
     for (const [i, p] of req.points.entries()) {
       if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
     }
-    const perWorker: Array<Array<{ shard: number; indices: Uint32Array | null }>> = this.workers.map(() => []);
+    await this.rebalance(layout);
+    const perWorker = new Map<WorkerEndpoint, Array<{ shard: number; indices: Uint32Array | null }>>();
+    const add = (s: number, indices: Uint32Array | null): void => {
+      const w = this.owner[s]!;
+      const l = perWorker.get(w);
+      if (l === undefined) perWorker.set(w, [{ shard: s, indices }]);
+      else l.push({ shard: s, indices });
+    };
     if (req.rows === 'all') {
-      this.assignment.forEach((list, k) => list.forEach((s) => perWorker[k]!.push({ shard: s, indices: null })));
+      for (let s = 0; s < layout.shardCount; s++) add(s, null);
     } else {
-      for (const [s, idx] of [...this.splitRows(req.rows, layout)].sort((a, b) => a[0] - b[0])) {
-        perWorker[this.shardOwner[s]!]!.push({ shard: s, indices: idx });
-      }
+      for (const [s, idx] of [...this.splitRows(req.rows, layout)].sort((a, b) => a[0] - b[0])) add(s, idx);
     }
     const expected = opResultLength(req.op, layout.cols);
     const replies = await Promise.all(
-      this.workers.map((w, k) =>
-        perWorker[k]!.length === 0
-          ? Promise.resolve(undefined)
-          : w.round(this.jobId, req.op, req.points, perWorker[k]!, expected).then((r) => ({ r, k })),
-      ),
+      [...perWorker].map(([w, work]) => w.round(this.jobId, req.op, req.points, work, expected).then((r) => ({ r, w }))),
     );
+    this.rounds++;
     const nodes: TreeNodeValue[] = [];
     let bytesOut = 0;
     let bytesIn = 0;
     for (const reply of replies) {
-      if (reply === undefined) continue;
       bytesOut += reply.r.bytesOut;
       bytesIn += reply.r.bytesIn;
       for (const n of reply.r.nodes) {
-        this.checkNode(n, reply.k, expected);
+        this.checkNode(n, reply.w, expected);
         nodes.push(n);
       }
     }
@@ -153,13 +318,13 @@ export class ShardedCluster implements Cluster {
   }
 
   /** A node must lie inside [0, S), belong wholly to the worker that sent it, and have the op's length. */
-  private checkNode(n: TreeNodeValue, k: number, expected: number): void {
-    const name = this.workers[k]!.name;
-    const S = this.shardOwner.length;
+  private checkNode(n: TreeNodeValue, w: WorkerEndpoint, expected: number): void {
+    const name = w.name;
+    const S = this.owner.length;
     if (!(n.lo < n.hi && n.hi <= S))
       throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) is outside the job's ${S} shards`);
     for (let s = n.lo; s < n.hi; s++) {
-      if (this.shardOwner[s] !== k)
+      if (this.owner[s] !== w)
         throw invalidArgument(`worker ${name}: result node [${n.lo}, ${n.hi}) covers shard ${s}, which it does not own`);
     }
     if (n.value.length !== expected)
@@ -167,6 +332,6 @@ export class ShardedCluster implements Cluster {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.workers.map((w, k) => (this.assignment[k]?.length ? w.close(this.jobId) : Promise.resolve())));
+    await Promise.allSettled([...this.holders().keys()].map((w) => w.close(this.jobId)));
   }
 }

@@ -214,6 +214,8 @@ export class JobManager {
     } finally {
       await lease?.cluster.close().catch(() => undefined);
     }
+    const rebalances = lease?.cluster.rebalances?.() ?? [];
+    if (rebalances.length > 0) doc = { ...doc, cluster: { ...doc.cluster, rebalances: [...rebalances] } };
     rec.state = doc.status;
     rec.result = doc;
     this.metrics.jobEnded(rec.id, doc.status);

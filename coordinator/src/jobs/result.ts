@@ -1,5 +1,6 @@
 /** The result document (README "Result file"): what `--out` writes and GetJob returns. */
 import type { ErrorValue, JobSpec } from '@optfleet/proto';
+import type { RebalanceEvent } from '../cluster/cluster.js';
 
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -56,6 +57,8 @@ export interface JobResultDoc {
     readonly shards: number;
     readonly rows: number;
     readonly features: number;
+    /** Workers joined or drained mid-job: each time shards moved at a round boundary. */
+    readonly rebalances?: readonly RebalanceEvent[];
   };
   readonly final?: FinalState;
   readonly history: HistoryEntry[];

@@ -37,7 +37,17 @@ export async function serveTask(host: ShardHost, task: TaskMessage): Promise<Tas
           throw invalidArgument('task.open.jobSpecJson: not JSON');
         }
         const spec = validateJobSpec(raw);
-        const summaries = await host.open(task.jobId, spec, kind.value.shards, kind.value.shardCount);
+        const states = new Map<number, Record<string, Float64Array>>();
+        for (const [i, st] of kind.value.states.entries()) {
+          if (states.has(st.shard)) throw invalidArgument(`task.open.states[${i}]: shard ${st.shard} listed twice`);
+          const rec: Record<string, Float64Array> = {};
+          for (const [j, slot] of st.slots.entries()) {
+            if (slot.value === undefined) throw invalidArgument(`task.open.states[${i}].slots[${j}].value: missing`);
+            rec[slot.name] = decodeF64(slot.value, `task.open.states[${i}].slots[${j}].value`, LIMITS.tensorElements);
+          }
+          states.set(st.shard, rec);
+        }
+        const summaries = await host.open(task.jobId, spec, kind.value.shards, kind.value.shardCount, states);
         return { taskId: task.taskId, outcome: { $case: 'open', value: { shards: summaries } } };
       }
       case 'round': {
@@ -59,6 +69,23 @@ export async function serveTask(host: ShardHost, task: TaskMessage): Promise<Tas
       case 'close':
         host.close(task.jobId);
         return { taskId: task.taskId, outcome: { $case: 'closed', value: {} } };
+      case 'export': {
+        const states = host.exportState(task.jobId, kind.value.shards);
+        return {
+          taskId: task.taskId,
+          outcome: {
+            $case: 'exported',
+            value: {
+              states: [...states].map(([shard, rec]) => ({
+                shard,
+                slots: Object.entries(rec).map(([name, v]) => ({ name, value: f64Tensor(v) })),
+              })),
+            },
+          },
+        };
+      }
+      case 'release':
+        return { taskId: task.taskId, outcome: { $case: 'released', value: { remaining: host.release(task.jobId, kind.value.shards) } } };
     }
   } catch (e) {
     return fail(task.taskId, e);

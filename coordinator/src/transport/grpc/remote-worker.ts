@@ -41,6 +41,8 @@ export class RemoteWorker implements WorkerEndpoint {
   private readonly pending = new Map<number, Pending>();
   private lostError: OptfleetError | undefined;
   lastHeartbeatMs = Date.now();
+  /** Set when the worker announced it is leaving (SIGTERM): it gets no new shards. */
+  draining = false;
 
   /**
    * @param post hands a task to the transport (a gRPC stream write, a NATS request); results come
@@ -94,10 +96,53 @@ export class RemoteWorker implements WorkerEndpoint {
     throw invalidArgument(`worker ${name}: expected a ${want} result, got ${o.$case}`);
   }
 
-  async open(jobId: string, spec: JobSpec, shards: readonly number[], shardCount: number): Promise<ShardSummary[]> {
-    const o = await this.send(jobId, { $case: 'open', value: { jobSpecJson: JSON.stringify(spec), shards: [...shards], shardCount } });
+  async open(
+    jobId: string,
+    spec: JobSpec,
+    shards: readonly number[],
+    shardCount: number,
+    states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+  ): Promise<ShardSummary[]> {
+    const wireStates = [...(states ?? new Map<number, Record<string, Float64Array>>())].map(([shard, rec]) => ({
+      shard,
+      slots: Object.entries(rec).map(([name, v]) => ({ name, value: f64Tensor(v) })),
+    }));
+    const o = await this.send(jobId, {
+      $case: 'open',
+      value: { jobSpecJson: JSON.stringify(spec), shards: [...shards], shardCount, states: wireStates },
+    });
     if (o.$case !== 'open') RemoteWorker.fail(o, 'open', this.name);
     return o.value.shards;
+  }
+
+  async exportShards(jobId: string, shards: readonly number[]): Promise<Map<number, Record<string, Float64Array>>> {
+    const o = await this.send(jobId, { $case: 'export', value: { shards: [...shards] } });
+    if (o.$case !== 'exported') RemoteWorker.fail(o, 'exported', this.name);
+    const want = new Set(shards);
+    const out = new Map<number, Record<string, Float64Array>>();
+    for (const [i, st] of o.value.states.entries()) {
+      if (!want.has(st.shard) || out.has(st.shard))
+        throw invalidArgument(`worker ${this.name}: exported.states[${i}]: shard ${st.shard} was not asked for (or came twice)`);
+      const rec: Record<string, Float64Array> = {};
+      for (const [j, slot] of st.slots.entries()) {
+        if (slot.value === undefined) throw invalidArgument(`worker ${this.name}: exported.states[${i}].slots[${j}].value: missing`);
+        // Own the memory: the decoded view aliases the message buffer.
+        rec[slot.name] = decodeF64(
+          slot.value,
+          `worker ${this.name}: exported.states[${i}].slots[${j}].value`,
+          LIMITS.tensorElements,
+        ).slice();
+      }
+      out.set(st.shard, rec);
+    }
+    for (const s of shards) if (!out.has(s)) throw invalidArgument(`worker ${this.name}: exported no state for shard ${s}`);
+    return out;
+  }
+
+  async release(jobId: string, shards: readonly number[]): Promise<number> {
+    const o = await this.send(jobId, { $case: 'release', value: { shards: [...shards] } });
+    if (o.$case !== 'released') RemoteWorker.fail(o, 'released', this.name);
+    return o.value.remaining;
   }
 
   async round(

@@ -127,6 +127,11 @@ export class WorkerRegistry {
       }
       worker.lastHeartbeatMs = Date.now();
       if (body.$case === 'result') worker.deliver(body.value);
+      else if (body.$case === 'drain' && !worker.draining) {
+        // Leaving: no new shards; running jobs move its shards away at their next round boundary.
+        worker.draining = true;
+        this.o.log?.('info', 'worker draining', { worker: worker.id, reason: body.value.reason, timeoutMs: body.value.timeoutMs });
+      }
     });
     const gone = (why: string): void => {
       if (worker === undefined) return;

@@ -115,6 +115,11 @@ export class NatsWorkerRegistry {
     const known = this.workers.get(id);
     if (known !== undefined) {
       known.lastSeenMs = Date.now();
+      if (r.draining === true && !known.worker.draining) {
+        // Leaving: no new shards; running jobs move its shards away at their next round boundary.
+        known.worker.draining = true;
+        this.o.log?.('info', 'worker draining', { worker: id, transport: 'nats' });
+      }
       return;
     }
     if (Date.now() - r.sentAtMs > (this.o.heartbeatTimeoutMs ?? 5000) * 4) return; // a stale record from before a restart
@@ -129,6 +134,7 @@ export class NatsWorkerRegistry {
       { id, name: r.name, threads: r.threads, memoryBytes: r.memoryBytes, backend: r.backend, pid: r.pid, hostname: r.hostname },
       (task) => void this.request(worker, subject, task),
     );
+    worker.draining = r.draining === true;
     this.workers.set(id, { worker, lastSeenMs: Date.now() });
     this.o.log?.('info', 'worker registered', { worker: id, name: r.name, transport: 'nats' });
     for (const w of [...this.waiters]) w();

@@ -42,7 +42,10 @@ export const GRPC_CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * Opens the channel and serves until it ends. Resolves with why it ended; never rejects.
  * `stop()` on the returned handle closes the stream from this side.
  */
-export function connectWorkerChannel(host: ShardHost, o: GrpcAgentOptions): { ended: Promise<ChannelEnd>; stop: () => void } {
+export function connectWorkerChannel(
+  host: ShardHost,
+  o: GrpcAgentOptions,
+): { ended: Promise<ChannelEnd>; stop: () => void; drain: (reason: string, timeoutMs: number) => void } {
   const log = o.log ?? (() => undefined);
   const client = new WorkerChannelServiceClient(o.coordinator, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
   const call = client.connect();
@@ -101,5 +104,10 @@ export function connectWorkerChannel(host: ShardHost, o: GrpcAgentOptions): { en
       },
     },
   });
-  return { ended, stop: () => finish({ reason: 'closed', message: 'stopped by the worker' }) };
+  return {
+    ended,
+    stop: () => finish({ reason: 'closed', message: 'stopped by the worker' }),
+    // Tells the coordinator this worker is leaving: it moves the shards away, then we exit.
+    drain: (reason, timeoutMs) => send({ body: { $case: 'drain', value: { reason, timeoutMs } } }),
+  };
 }

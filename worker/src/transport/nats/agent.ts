@@ -3,7 +3,8 @@
  * workers bucket (re-put every heartbeat; the bucket's TTL expires a silent worker), and serve
  * tasks by request/reply on its own subject — one request per round, the same protobuf messages
  * as the gRPC channel. Messages over the server's max payload travel through the object store
- * (a header names the blob). SIGTERM/stop deletes the key so the coordinator sees the leave at once.
+ * (a header names the blob). SIGTERM first drains (the record says `draining`, the coordinator
+ * moves this worker's shards away), then stop deletes the key so the coordinator sees the leave at once.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, totalmem } from 'node:os';
@@ -67,7 +68,7 @@ export async function packBody(
 export async function connectNatsWorker(
   host: ShardHost,
   o: NatsAgentOptions,
-): Promise<{ ended: Promise<ChannelEnd>; stop: () => Promise<void>; id: string }> {
+): Promise<{ ended: Promise<ChannelEnd>; stop: () => Promise<void>; drain: () => Promise<void>; id: string }> {
   const names = natsNames(o.prefix ?? 'default');
   const log = o.log ?? (() => undefined);
   const nc = await connect({
@@ -80,6 +81,7 @@ export async function connectNatsWorker(
   const heartbeatMs = o.heartbeatMs ?? 1000;
   const kv = await new Kvm(nc).create(names.workersBucket, { ttl: o.ttlMs ?? 5000, history: 1 });
   const os = await new Objm(nc).create(names.blobsBucket);
+  let draining = false;
   const record = (): NatsWorkerRecord => ({
     protocolVersion: o.protocolVersion ?? PROTOCOL_VERSION,
     id,
@@ -91,6 +93,7 @@ export async function connectNatsWorker(
     hostname: hostname(),
     heartbeatMs,
     sentAtMs: Date.now(),
+    ...(draining ? { draining: true } : {}),
   });
   // At-least-once delivery: the coordinator re-sends a task whose reply was lost (a server
   // restart, a reconnect). Results are kept by (job, task id) so a re-sent task is answered from
@@ -167,5 +170,10 @@ export async function connectNatsWorker(
     await kv.delete(id).catch(() => undefined);
     await nc.drain().catch(() => undefined);
   }
-  return { id, ended, stop };
+  // Leaving: the record says so (the coordinator moves our shards away), heartbeats go on until stop().
+  async function drain(): Promise<void> {
+    draining = true;
+    await kv.put(id, JSON.stringify(record())).catch((e: unknown) => log(`drain notice failed: ${String(e)}`));
+  }
+  return { id, ended, stop, drain };
 }

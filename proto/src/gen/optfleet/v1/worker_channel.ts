@@ -21,10 +21,12 @@ import { ErrorInfo, Tensor } from "./tensor.js";
 
 /** Worker -> coordinator. */
 export interface ConnectRequest {
-  body: { $case: "register"; value: Register } | { $case: "heartbeat"; value: Heartbeat } | {
-    $case: "result";
-    value: TaskResult;
-  } | undefined;
+  body:
+    | { $case: "register"; value: Register }
+    | { $case: "heartbeat"; value: Heartbeat }
+    | { $case: "result"; value: TaskResult }
+    | { $case: "drain"; value: Drain }
+    | undefined;
 }
 
 /** Coordinator -> worker. */
@@ -46,6 +48,16 @@ export interface Register {
   backend: string;
   pid: number;
   hostname: string;
+}
+
+/**
+ * The worker is leaving (SIGTERM): it takes no new shards; the coordinator moves its shards (and
+ * their sticky state) to other workers at the next round boundary, then the worker exits.
+ */
+export interface Drain {
+  reason: string;
+  /** How long the worker waits for its shards to be taken before it exits anyway. */
+  timeoutMs: number;
 }
 
 export interface Heartbeat {
@@ -70,6 +82,8 @@ export interface Task {
     | { $case: "open"; value: OpenShards }
     | { $case: "round"; value: RunRound }
     | { $case: "close"; value: CloseJob }
+    | { $case: "export"; value: ExportShards }
+    | { $case: "release"; value: ReleaseShards }
     | undefined;
 }
 
@@ -81,6 +95,30 @@ export interface OpenShards {
   jobSpecJson: string;
   shards: number[];
   shardCount: number;
+  /** Sticky state moved from the shards' previous owner (elastic rebalance); empty for a fresh open. */
+  states: ShardState[];
+}
+
+/** A named sticky-state slot of a shard (raw float64 values). */
+export interface StateSlot {
+  name: string;
+  value: Tensor | undefined;
+}
+
+/** A shard's sticky per-shard state, as it moves between workers. */
+export interface ShardState {
+  shard: number;
+  slots: StateSlot[];
+}
+
+/** Read the sticky state of the listed shards (they stay held until ReleaseShards). */
+export interface ExportShards {
+  shards: number[];
+}
+
+/** Drop the listed shards (their new owner has them); dropping the last one closes the job here. */
+export interface ReleaseShards {
+  shards: number[];
 }
 
 export interface ShardWork {
@@ -129,6 +167,15 @@ export interface RoundOutput {
 export interface Closed {
 }
 
+export interface ExportedShards {
+  states: ShardState[];
+}
+
+export interface Released {
+  /** Shards of this job still held after the release. */
+  remaining: number;
+}
+
 export interface TaskResult {
   taskId: number;
   outcome:
@@ -136,6 +183,8 @@ export interface TaskResult {
     | { $case: "round"; value: RoundOutput }
     | { $case: "closed"; value: Closed }
     | { $case: "error"; value: ErrorInfo }
+    | { $case: "exported"; value: ExportedShards }
+    | { $case: "released"; value: Released }
     | undefined;
 }
 
@@ -154,6 +203,9 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
         break;
       case "result":
         TaskResult.encode(message.body.value, writer.uint32(26).fork()).join();
+        break;
+      case "drain":
+        Drain.encode(message.body.value, writer.uint32(34).fork()).join();
         break;
     }
     return writer;
@@ -196,6 +248,14 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
             message.body = { $case: "result", value: TaskResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.body = { $case: "drain", value: Drain.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -229,6 +289,12 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
       case "result": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "result", value: TaskResult.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "drain": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "drain", value: Drain.fromPartial(object.body.value) };
         }
         break;
       }
@@ -462,6 +528,73 @@ export const Register: MessageFns<Register> = {
   },
 };
 
+function createBaseDrain(): Drain {
+  return { reason: "", timeoutMs: 0 };
+}
+
+export const Drain: MessageFns<Drain> = {
+  encode(message: Drain, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(16).uint32(message.timeoutMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Drain {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrain();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Drain>, I>>(base?: I): Drain {
+    return Drain.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Drain>, I>>(object: I): Drain {
+    const message = createBaseDrain();
+    message.reason = object.reason ?? "";
+    message.timeoutMs = object.timeoutMs ?? 0;
+    return message;
+  },
+};
+
 function createBaseHeartbeat(): Heartbeat {
   return { sentAtMs: 0, queueSize: 0 };
 }
@@ -687,6 +820,12 @@ export const Task: MessageFns<Task> = {
       case "close":
         CloseJob.encode(message.kind.value, writer.uint32(42).fork()).join();
         break;
+      case "export":
+        ExportShards.encode(message.kind.value, writer.uint32(50).fork()).join();
+        break;
+      case "release":
+        ReleaseShards.encode(message.kind.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -744,6 +883,22 @@ export const Task: MessageFns<Task> = {
             message.kind = { $case: "close", value: CloseJob.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kind = { $case: "export", value: ExportShards.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = { $case: "release", value: ReleaseShards.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -782,13 +937,25 @@ export const Task: MessageFns<Task> = {
         }
         break;
       }
+      case "export": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "export", value: ExportShards.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "release": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "release", value: ReleaseShards.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseOpenShards(): OpenShards {
-  return { jobSpecJson: "", shards: [], shardCount: 0 };
+  return { jobSpecJson: "", shards: [], shardCount: 0, states: [] };
 }
 
 export const OpenShards: MessageFns<OpenShards> = {
@@ -805,6 +972,9 @@ export const OpenShards: MessageFns<OpenShards> = {
     }
     if (message.shardCount !== 0) {
       writer.uint32(24).uint32(message.shardCount);
+    }
+    for (const v of message.states) {
+      ShardState.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -856,6 +1026,14 @@ export const OpenShards: MessageFns<OpenShards> = {
             message.shardCount = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.states.push(ShardState.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -876,6 +1054,281 @@ export const OpenShards: MessageFns<OpenShards> = {
     message.jobSpecJson = object.jobSpecJson ?? "";
     message.shards = object.shards?.map((e) => e) || [];
     message.shardCount = object.shardCount ?? 0;
+    message.states = object.states?.map((e) => ShardState.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStateSlot(): StateSlot {
+  return { name: "", value: undefined };
+}
+
+export const StateSlot: MessageFns<StateSlot> = {
+  encode(message: StateSlot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== undefined) {
+      Tensor.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StateSlot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStateSlot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StateSlot>, I>>(base?: I): StateSlot {
+    return StateSlot.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StateSlot>, I>>(object: I): StateSlot {
+    const message = createBaseStateSlot();
+    message.name = object.name ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? Tensor.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseShardState(): ShardState {
+  return { shard: 0, slots: [] };
+}
+
+export const ShardState: MessageFns<ShardState> = {
+  encode(message: ShardState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shard !== 0) {
+      writer.uint32(8).uint32(message.shard);
+    }
+    for (const v of message.slots) {
+      StateSlot.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShardState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShardState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shard = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.slots.push(StateSlot.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ShardState>, I>>(base?: I): ShardState {
+    return ShardState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShardState>, I>>(object: I): ShardState {
+    const message = createBaseShardState();
+    message.shard = object.shard ?? 0;
+    message.slots = object.slots?.map((e) => StateSlot.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseExportShards(): ExportShards {
+  return { shards: [] };
+}
+
+export const ExportShards: MessageFns<ExportShards> = {
+  encode(message: ExportShards, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shards.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.shards) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportShards {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportShards();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.shards.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.shards.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportShards>, I>>(base?: I): ExportShards {
+    return ExportShards.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportShards>, I>>(object: I): ExportShards {
+    const message = createBaseExportShards();
+    message.shards = object.shards?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseReleaseShards(): ReleaseShards {
+  return { shards: [] };
+}
+
+export const ReleaseShards: MessageFns<ReleaseShards> = {
+  encode(message: ReleaseShards, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shards.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.shards) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseShards {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseShards();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.shards.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.shards.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseShards>, I>>(base?: I): ReleaseShards {
+    return ReleaseShards.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseShards>, I>>(object: I): ReleaseShards {
+    const message = createBaseReleaseShards();
+    message.shards = object.shards?.map((e) => e) || [];
     return message;
   },
 };
@@ -1444,6 +1897,116 @@ export const Closed: MessageFns<Closed> = {
   },
 };
 
+function createBaseExportedShards(): ExportedShards {
+  return { states: [] };
+}
+
+export const ExportedShards: MessageFns<ExportedShards> = {
+  encode(message: ExportedShards, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.states) {
+      ShardState.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedShards {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedShards();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.states.push(ShardState.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportedShards>, I>>(base?: I): ExportedShards {
+    return ExportedShards.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedShards>, I>>(object: I): ExportedShards {
+    const message = createBaseExportedShards();
+    message.states = object.states?.map((e) => ShardState.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReleased(): Released {
+  return { remaining: 0 };
+}
+
+export const Released: MessageFns<Released> = {
+  encode(message: Released, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.remaining !== 0) {
+      writer.uint32(8).uint32(message.remaining);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Released {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.remaining = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Released>, I>>(base?: I): Released {
+    return Released.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Released>, I>>(object: I): Released {
+    const message = createBaseReleased();
+    message.remaining = object.remaining ?? 0;
+    return message;
+  },
+};
+
 function createBaseTaskResult(): TaskResult {
   return { taskId: 0, outcome: undefined };
 }
@@ -1465,6 +2028,12 @@ export const TaskResult: MessageFns<TaskResult> = {
         break;
       case "error":
         ErrorInfo.encode(message.outcome.value, writer.uint32(42).fork()).join();
+        break;
+      case "exported":
+        ExportedShards.encode(message.outcome.value, writer.uint32(50).fork()).join();
+        break;
+      case "released":
+        Released.encode(message.outcome.value, writer.uint32(58).fork()).join();
         break;
     }
     return writer;
@@ -1523,6 +2092,22 @@ export const TaskResult: MessageFns<TaskResult> = {
             message.outcome = { $case: "error", value: ErrorInfo.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.outcome = { $case: "exported", value: ExportedShards.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = { $case: "released", value: Released.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1563,6 +2148,18 @@ export const TaskResult: MessageFns<TaskResult> = {
       case "error": {
         if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
           message.outcome = { $case: "error", value: ErrorInfo.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case "exported": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "exported", value: ExportedShards.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case "released": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "released", value: Released.fromPartial(object.outcome.value) };
         }
         break;
       }
