@@ -13,7 +13,7 @@
  */
 export { ERROR_CODES, OptfleetError, toOptfleetError, invalidArgument } from './errors.js';
 export { LIMITS } from './limits.js';
-export { natsNames, NATS_BLOB_HEADER } from './nats-names.js';
+export { natsNames, parseWorkerRecord, NATS_BLOB_HEADER } from './nats-names.js';
 export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';

@@ -11,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type CoordinatorHandle, type JobResultDoc } from '@optfleet/coordinator';
-import { natsNames } from '@optfleet/proto';
+import { PROTOCOL_VERSION, natsNames } from '@optfleet/proto';
 import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 
@@ -201,7 +201,9 @@ describe('NATS transport with a real nats-server', () => {
         30_000,
       );
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('worker protocol version 999 is not supported: this coordinator speaks protocol version 1');
+      expect(r.stderr).toContain(
+        `worker protocol version 999 is not supported: this coordinator speaks protocol version ${PROTOCOL_VERSION}`,
+      );
       expect(coord.liveWorkers()).toHaveLength(0);
     } finally {
       await coord.close(200);
@@ -221,7 +223,8 @@ describe('NATS transport with a real nats-server', () => {
       const kv = await new Kvm(nc).open(natsNames(prefix).workersBucket);
       const keys = async (): Promise<string[]> => {
         const out: string[] = [];
-        for await (const k of await kv.keys()) out.push(k);
+        // keys() may repeat a key re-put (heartbeat) while it lists.
+        for await (const k of await kv.keys()) if (!out.includes(k)) out.push(k);
         return out.sort();
       };
       const workers = [0, 1].map((i) =>

@@ -222,12 +222,18 @@ export class ShardedCluster implements Cluster {
     }
     // 3. The new owners hold the shards: switch, then release them on the old owners.
     for (const [to, list] of incoming) for (const s of list) this.owner[s] = to;
-    await Promise.all(
+    // Best effort: a draining worker may exit (and be marked lost) the moment its last shard is
+    // released, before its reply arrives; its copies are stale either way.
+    const released = await Promise.allSettled(
       [...moves].map(async ([from, byTo]) => {
         const shards = [...byTo.values()].flat().sort((a, b) => a - b);
         await from.release(this.jobId, shards);
       }),
     );
+    for (const r of released) {
+      if (r.status === 'rejected')
+        this.o.log?.('debug', 'release after a move failed (worker gone?)', { job: this.jobId, why: String(r.reason) });
+    }
     this.placedFor = sig;
     this.placedIds = eligibleIds;
     const e: RebalanceEvent = {

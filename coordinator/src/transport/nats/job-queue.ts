@@ -16,13 +16,15 @@ import {
   jetstreamManager,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { natsNames, parseJobSpec, toOptfleetError, type NatsNames } from '@optfleet/proto';
+import { ERROR_CODES, OptfleetError, natsNames, parseJobSpec, toOptfleetError, type NatsNames } from '@optfleet/proto';
 import type { JobManager } from '../../jobs/job-manager.js';
 import { TERMINAL } from '../../jobs/job-manager.js';
 
 const NANOS_PER_MS = 1_000_000;
 /** Deliveries of one submission before it is given up (then recorded as FAILED). */
 export const JOB_MAX_DELIVER = 5;
+/** Job ids the JobManager accepts. */
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export async function ensureJobStream(jsm: JetStreamManager, names: NatsNames): Promise<void> {
   try {
@@ -90,34 +92,49 @@ export class JobQueueConsumer {
       const messages = await consumer.consume({ max_messages: 16 });
       for await (const m of messages) {
         if (q.stopped) break;
-        const id = m.headers?.get('Nats-Msg-Id') || `queued-${m.seq}`;
-        const text = new TextDecoder().decode(m.data);
-        let spec;
+        // One bad message must never stop the consumer: every failure below is recorded and acked.
+        const given = m.headers?.get('Nats-Msg-Id') || '';
+        const idOk = JOB_ID.test(given);
+        const id = idOk ? given : `queued-${m.seq}`;
         try {
-          spec = parseJobSpec(text, `queued job ${id}`);
+          if (given !== '' && !idOk) {
+            throw new OptfleetError(
+              ERROR_CODES.INVALID_ARGUMENT,
+              `queued job id ${JSON.stringify(given.slice(0, 200))} must be 1-128 letters, digits, ".", "_" or "-" (recorded as ${id})`,
+            );
+          }
+          let text: string;
+          try {
+            text = new TextDecoder('utf-8', { fatal: true }).decode(m.data);
+          } catch {
+            throw new OptfleetError(
+              ERROR_CODES.INVALID_ARGUMENT,
+              `queued job ${id}: the message is not UTF-8 text (a YAML or JSON job spec)`,
+            );
+          }
+          const spec = parseJobSpec(text, `queued job ${id}`);
+          const existing = jobs.list().find((j) => j.id === id);
+          if (existing !== undefined && TERMINAL.has(existing.state)) {
+            m.ack(); // redelivered after it already ran here
+            continue;
+          }
+          if (existing === undefined) {
+            jobs.submit(spec, id);
+            log?.('info', 'job taken from the queue', { job: id, stream: names.jobsStream });
+          }
+          // Keep the message in progress while the job runs; ack when it ends.
+          const keepAlive = setInterval(() => m.working(), 10_000);
+          keepAlive.unref();
+          void jobs.wait(id).then(() => {
+            clearInterval(keepAlive);
+            m.ack();
+          });
         } catch (e) {
           const err = toOptfleetError(e);
           jobs.recordRejected(id, err);
           log?.('warn', 'queued job rejected', { job: id, code: err.code, message: err.message });
           m.ack(); // handled: recorded as a FAILED job with the reason (term would leave it in a work queue)
-          continue;
         }
-        const existing = jobs.list().find((j) => j.id === id);
-        if (existing !== undefined && TERMINAL.has(existing.state)) {
-          m.ack(); // redelivered after it already ran here
-          continue;
-        }
-        if (existing === undefined) {
-          jobs.submit(spec, id);
-          log?.('info', 'job taken from the queue', { job: id, stream: names.jobsStream });
-        }
-        // Keep the message in progress while the job runs; ack when it ends.
-        const keepAlive = setInterval(() => m.working(), 10_000);
-        keepAlive.unref();
-        void jobs.wait(id).then(() => {
-          clearInterval(keepAlive);
-          m.ack();
-        });
       }
     })().catch((e: unknown) => log?.('error', 'job queue consumer stopped', { error: String(e) }));
     return q;

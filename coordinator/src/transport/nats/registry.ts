@@ -15,6 +15,7 @@ import {
   TaskMessage,
   TaskResultMessage,
   natsNames,
+  parseWorkerRecord,
   type NatsNames,
   type NatsWorkerRecord,
 } from '@optfleet/proto';
@@ -43,6 +44,8 @@ export class NatsWorkerRegistry {
   private readonly waiters = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** Records in the workers bucket that failed validation (ignored). */
+  rejected = 0;
   private readonly onDisconnect = new Set<() => void>();
 
   private constructor(
@@ -87,8 +90,20 @@ export class NatsWorkerRegistry {
     void (async () => {
       for await (const e of it) {
         if (this.closed) break;
-        if (e.operation === 'PUT') this.seen(e.key, e.json<NatsWorkerRecord>());
-        else this.lose(e.key, 'it deregistered (graceful leave)');
+        if (e.operation !== 'PUT') {
+          this.lose(e.key, 'it deregistered (graceful leave)');
+          continue;
+        }
+        let record: NatsWorkerRecord;
+        try {
+          record = parseWorkerRecord(e.key, e.value);
+        } catch (err) {
+          // Not one of our workers (or a broken one): log, ignore, keep watching.
+          this.rejected++;
+          this.o.log?.('warn', 'worker record rejected', { key: e.key, reason: err instanceof Error ? err.message : String(err) });
+          continue;
+        }
+        this.seen(e.key, record);
       }
     })().catch((err: unknown) => this.o.log?.('error', 'workers bucket watch failed', { error: String(err) }));
   }

@@ -12,6 +12,7 @@ import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transp
 import { Kvm } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import {
+  LIMITS,
   NATS_BLOB_HEADER,
   PROTOCOL_VERSION,
   TaskMessage,
@@ -44,6 +45,13 @@ export interface NatsAgentOptions {
 export async function readBody(m: Msg, os: ObjectStore): Promise<Uint8Array> {
   const blob = m.headers?.get(NATS_BLOB_HEADER);
   if (blob === undefined || blob === '') return m.data;
+  // Check the size before reading: a blob is a whole message, bounded like a gRPC one.
+  const info = await os.info(blob);
+  if (info === null) throw new Error(`blob ${blob} is missing from the object store`);
+  if (info.size > LIMITS.messageBytes) {
+    await os.delete(blob).catch(() => undefined);
+    throw new Error(`blob ${blob}: ${info.size} bytes is over the message limit of ${LIMITS.messageBytes}`);
+  }
   const data = await os.getBlob(blob);
   await os.delete(blob).catch(() => undefined);
   if (data === null) throw new Error(`blob ${blob} is missing from the object store`);
@@ -117,6 +125,7 @@ export async function connectNatsWorker(
           result = await pending;
         } catch (e) {
           const er = toOptfleetError(e);
+          log(`rejected an undecodable task message on ${m.subject}: ${er.message}`);
           result = {
             taskId: 0,
             outcome: { $case: 'error', value: { code: 'INVALID_ARGUMENT', message: `undecodable task: ${er.message}`, retryable: false } },
