@@ -64,7 +64,7 @@ export interface RoundConfigResult {
 }
 
 /** Worker processes this module started and has not seen exit: killed on process exit, whatever happens. */
-const liveChildren = new Set<ChildProcess>();
+export const liveChildren = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of liveChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
@@ -75,7 +75,7 @@ export function killBenchChildren(signal: NodeJS.Signals = 'SIGTERM'): void {
 }
 
 /** The `optfleet` binary next to the @optfleet/cli entry point. */
-function cliMain(): string {
+export function cliMain(): string {
   return fileURLToPath(new URL('./main.js', import.meta.resolve('@optfleet/cli')));
 }
 
@@ -96,7 +96,7 @@ function benchPoint(d: number): Float64Array {
 }
 
 /** Terminates a child: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
-function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
+export function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     if (c.exitCode !== null || c.signalCode !== null) return resolve();
     const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
@@ -175,7 +175,7 @@ async function inProcess(spec: JobSpec, o: RoundsOptions): Promise<Measured> {
 }
 
 /** Starts a throw-away nats-server (JetStream, temp store, free port) if one is on PATH. */
-async function withNatsServer<T>(fn: (url: string) => Promise<T>): Promise<T | undefined> {
+export async function withNatsServer<T>(fn: (url: string) => Promise<T>): Promise<T | undefined> {
   if (spawnSync('nats-server', ['--version']).status !== 0) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'optfleet-bench-nats-'));
   const port = await new Promise<number>((resolve, reject) => {

@@ -6,6 +6,9 @@
  *      copy and a plain JS sum over equally large arrays (is the kernel memory-bound?).
  *  (b) rounds.ts — latency of a near-empty round and time/bandwidth of a full-gradient round through
  *      ShardedCluster: in-process, and gRPC with 1 and 2 worker processes.
+ *  (c) convergence.ts — the quick-start job end to end.
+ *  (d) elastic.ts — a worker joining and one leaving (SIGTERM) a running job: time and rounds until
+ *      the shards moved, over gRPC and NATS (also alone: `npm run bench -- elastic`).
  *
  * Sizes are kept small enough that the whole run takes well under a few minutes on a 2-core box.
  * Progress goes to stderr, the tables to stdout.
@@ -20,6 +23,7 @@ import { fixed, renderTable } from './table.js';
 import { nowMs } from './stats.js';
 import { runConvergence } from './convergence.js';
 import { runVrHalpernBench, SWEEP } from './vr-halpern.js';
+import { runElastic, ELASTIC_JOB, type ElasticResult } from './elastic.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
@@ -144,6 +148,56 @@ function roundTables(r: readonly RoundConfigResult[]): string {
   return `${empty}\n\n${full}`;
 }
 
+function elasticTable(r: readonly ElasticResult[]): string {
+  const job = ELASTIC_JOB;
+  return renderTable(
+    `(d) Elasticity: SAGA, n=${job.problem.data.n}, d=${job.problem.data.d}, ${job.shards} shards (sticky table on the workers), 2 workers → a 3rd joins → one gets SIGTERM`,
+    [
+      'transport',
+      'spawn→registered ms',
+      'registered→moved ms',
+      'rounds until moved',
+      'join rebalance ms',
+      'shards / state MB moved',
+      'SIGTERM→moved ms',
+      'SIGTERM→exit ms (code)',
+      'leave rebalance ms',
+      'x = in-process',
+    ].map((header) => ({ header })),
+    r.map((e) => [
+      e.transport,
+      fixed(e.joinRegisterMs, 0),
+      fixed(e.joinEffectMs, 1),
+      String(e.joinRoundsUntilMoved),
+      fixed(e.joinRebalanceMs, 1),
+      `${e.joinShardsMoved} / ${fixed(e.joinStateBytes / 1e6, 2)}`,
+      fixed(e.leaveMovedMs, 1),
+      `${fixed(e.leaveExitMs, 0)} (${String(e.leaveExitCode)})`,
+      fixed(e.leaveRebalanceMs, 1),
+      e.matchesInProcess ? '✓' : '✗',
+    ]),
+  );
+}
+
+/** `npm run bench -- elastic`: section (d) alone. */
+async function elastic(): Promise<void> {
+  const t0 = nowMs();
+  const r = await runElastic(log);
+  process.stdout.write(elasticTable(r) + '\n');
+  const dir = fileURLToPath(new URL('../results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}elastic.json`;
+  await writeFile(
+    file,
+    JSON.stringify(
+      { schema: 'optfleet-bench-elastic/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, job: ELASTIC_JOB, runs: r },
+      null,
+      2,
+    ) + '\n',
+  );
+  process.stdout.write(`wrote ${file}\n`);
+}
+
 /** `npm run bench -- vr-halpern`: the √n sweep (bench/src/vr-halpern.ts). */
 async function vrHalpern(): Promise<void> {
   const t0 = nowMs();
@@ -170,8 +224,9 @@ async function vrHalpern(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'vr-halpern') return vrHalpern();
+  if (process.argv[2] === 'elastic') return elastic();
   if (process.argv[2] !== undefined && process.argv[2] !== 'foundation')
-    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default) or vr-halpern`);
+    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default), elastic or vr-halpern`);
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`bench: ${sig}: stopping worker processes\n`);
     killBenchChildren('SIGKILL');
@@ -187,6 +242,7 @@ async function main(): Promise<void> {
   const kernels = await runKernels({ rows: KERNEL_ROWS, cols: KERNEL_COLS, a9aPath: A9A_PATH }, log);
   const rounds = await runRounds(ROUNDS, log);
   const convergence = await runConvergence(log);
+  const elasticRuns = await runElastic(log);
   const totalS = (nowMs() - t0) / 1000;
   const loadAfter = Number((os.loadavg()[0] ?? 0).toFixed(2));
 
@@ -211,6 +267,8 @@ async function main(): Promise<void> {
     ),
     `  figure: ${FIGURE_FILE}`,
     '',
+    elasticTable(elasticRuns),
+    '',
     `total ${fixed(totalS, 1)} s; 1-min load average ${String(machine.loadAverage1m)} before, ${loadAfter} after (the machine is shared: compare rows of one run, not runs)`,
   ];
   process.stdout.write(out.join('\n') + '\n');
@@ -223,6 +281,7 @@ async function main(): Promise<void> {
     kernels: { rows: KERNEL_ROWS, cols: KERNEL_COLS, a9aPath: A9A_PATH, ...kernels },
     rounds: { ...ROUNDS, configs: rounds },
     convergence: convergence.runs,
+    elastic: { job: ELASTIC_JOB, runs: elasticRuns },
   };
   await writeFile(FIGURE_FILE, convergence.svg);
   await writeFile(RESULT_FILE, JSON.stringify(doc, null, 2) + '\n');
