@@ -18,6 +18,8 @@ import {
   type JobSpec,
   type ListJobsRequest,
   type ListJobsResponse,
+  type ListWorkersRequest,
+  type ListWorkersResponse,
   type SubmitJobRequest,
   type SubmitJobResponse,
   type WatchJobResponse,
@@ -468,6 +470,15 @@ coordinatorOption(program.command('list'))
     const client = jobClient(opts.coordinator);
     const res = await call<ListJobsRequest, ListJobsResponse>(client.listJobs.bind(client), {}).catch(fail);
     for (const j of res.jobs) process.stdout.write(JSON.stringify(jobSummary(j)) + '\n');
+    client.close();
+  });
+
+coordinatorOption(program.command('workers'))
+  .description("list the coordinator's live workers (gRPC and NATS), one JSON object per line")
+  .action(async (opts: { coordinator: string }) => {
+    const client = jobClient(opts.coordinator);
+    const res = await call<ListWorkersRequest, ListWorkersResponse>(client.listWorkers.bind(client), {}).catch(fail);
+    for (const w of res.workers) process.stdout.write(JSON.stringify(w) + '\n');
     client.close();
   });
 

@@ -110,7 +110,10 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     });
   let server: GrpcServerHandle;
   try {
-    server = await startGrpcServer(o.listen ?? '127.0.0.1:7070', jobs, registry);
+    server = await startGrpcServer(o.listen ?? '127.0.0.1:7070', jobs, registry, () => [
+      ...registry.live().map((worker) => ({ worker, transport: 'grpc' as const })),
+      ...(natsRegistry?.live() ?? []).map((worker) => ({ worker, transport: 'nats' as const })),
+    ]);
   } catch (e) {
     registry.close();
     await natsRegistry?.close();

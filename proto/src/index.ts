@@ -64,5 +64,8 @@ export type {
   CancelJobResponse,
   ListJobsRequest,
   ListJobsResponse,
+  ListWorkersRequest,
+  ListWorkersResponse,
+  WorkerInfo,
   JobServiceServer,
 } from './gen/optfleet/v1/job_service.js';

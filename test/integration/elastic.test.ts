@@ -111,6 +111,16 @@ describe('workers join and leave a running job', () => {
         expect(events[1]!.round).toBeGreaterThanOrEqual(roundAtTerm);
         await waitUntil(() => coord.liveWorkers().length === 2, 10_000, 'the leave to be seen');
         if (nc !== undefined) expect(view()).toEqual(await kvKeys());
+        // What users see: `optfleet workers` lists the same members, all live, with their transport.
+        const listed = await runCli(['workers', '--coordinator', coord.server.address]);
+        expect(listed.code, listed.stderr).toBe(0);
+        const rows = listed.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { id: string; name: string; state: string; transport: string });
+        expect(rows.map((w) => w.id).sort()).toEqual(view());
+        expect(rows.map((w) => w.name).sort()).toEqual(['el-1', 'el-2']);
+        expect(rows.every((w) => w.state === 'live' && w.transport === transport)).toBe(true);
 
         const doc = await coord.jobs.wait(rec.id);
         expect(doc.status, JSON.stringify(doc.error)).toBe('SUCCEEDED');

@@ -11,7 +11,9 @@ import {
   type ErrorCode,
   type JobMessage,
   type JobServiceServer,
+  type WorkerInfo,
 } from '@optfleet/proto';
+import type { RemoteWorker } from './remote-worker.js';
 import type { JobManager, JobRecord } from '../../jobs/job-manager.js';
 import { TERMINAL } from '../../jobs/job-manager.js';
 import type { JobStatus } from '../../jobs/result.js';
@@ -86,8 +88,31 @@ function unary<T>(cb: sendUnaryData<T>, fn: () => T): void {
   cb(null, value);
 }
 
-export function jobService(jobs: JobManager): JobServiceServer {
+/** A worker as ListWorkers reports it. */
+export interface WorkerView {
+  readonly worker: RemoteWorker;
+  readonly transport: 'grpc' | 'nats';
+}
+
+export function workerToMessage(v: WorkerView, nowMs = Date.now()): WorkerInfo {
+  const w = v.worker;
   return {
+    id: w.id,
+    name: w.info.name,
+    state: w.draining ? 'draining' : 'live',
+    transport: v.transport,
+    threads: w.info.threads,
+    memoryBytes: w.info.memoryBytes,
+    backend: w.info.backend,
+    pid: w.info.pid,
+    hostname: w.info.hostname,
+    lastSeenMsAgo: Math.max(0, nowMs - w.lastHeartbeatMs),
+  };
+}
+
+export function jobService(jobs: JobManager, workers: () => readonly WorkerView[] = () => []): JobServiceServer {
+  return {
+    listWorkers: (_call, cb) => unary(cb, () => ({ workers: workers().map((v) => workerToMessage(v)) })),
     submitJob: (call, cb) =>
       unary(cb, () => {
         const spec = parseJobSpec(call.request.spec, 'SubmitJobRequest.spec');

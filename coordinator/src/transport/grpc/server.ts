@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { JobServiceService, LIMITS, WorkerChannelServiceService } from '@optfleet/proto';
 import type { JobManager } from '../../jobs/job-manager.js';
-import { jobService } from './job-service.js';
+import { jobService, type WorkerView } from './job-service.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 export interface GrpcServerHandle {
@@ -13,7 +13,12 @@ export interface GrpcServerHandle {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-export async function startGrpcServer(listen: string, jobs: JobManager, registry: WorkerRegistry): Promise<GrpcServerHandle> {
+export async function startGrpcServer(
+  listen: string,
+  jobs: JobManager,
+  registry: WorkerRegistry,
+  workers: () => readonly WorkerView[] = () => registry.live().map((worker) => ({ worker, transport: 'grpc' as const })),
+): Promise<GrpcServerHandle> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': LIMITS.messageBytes,
     'grpc.max_send_message_length': LIMITS.messageBytes,
@@ -22,7 +27,7 @@ export async function startGrpcServer(listen: string, jobs: JobManager, registry
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
-  server.addService(JobServiceService, jobService(jobs));
+  server.addService(JobServiceService, jobService(jobs, workers));
   server.addService(WorkerChannelServiceService, registry.service());
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

@@ -130,6 +130,7 @@ export class NatsWorkerRegistry {
     const known = this.workers.get(id);
     if (known !== undefined) {
       known.lastSeenMs = Date.now();
+      known.worker.lastHeartbeatMs = known.lastSeenMs;
       if (r.draining === true && !known.worker.draining) {
         // Leaving: no new shards; running jobs move its shards away at their next round boundary.
         known.worker.draining = true;

@@ -104,6 +104,29 @@ export interface ListJobsResponse {
   jobs: Job[];
 }
 
+export interface ListWorkersRequest {
+}
+
+export interface WorkerInfo {
+  id: string;
+  name: string;
+  /** "live" or "draining" (leaving after SIGTERM: its shards are being moved away). */
+  state: string;
+  /** "grpc" or "nats". */
+  transport: string;
+  threads: number;
+  memoryBytes: number;
+  backend: string;
+  pid: number;
+  hostname: string;
+  /** Milliseconds since the worker was last heard from. */
+  lastSeenMsAgo: number;
+}
+
+export interface ListWorkersResponse {
+  workers: WorkerInfo[];
+}
+
 function createBaseProgress(): Progress {
   return { round: 0, oracleCalls: 0, objective: 0, gradNorm: 0, seconds: 0, fraction: 0, iteration: 0 };
 }
@@ -986,6 +1009,278 @@ export const ListJobsResponse: MessageFns<ListJobsResponse> = {
   },
 };
 
+function createBaseListWorkersRequest(): ListWorkersRequest {
+  return {};
+}
+
+export const ListWorkersRequest: MessageFns<ListWorkersRequest> = {
+  encode(_: ListWorkersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListWorkersRequest>, I>>(base?: I): ListWorkersRequest {
+    return ListWorkersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWorkersRequest>, I>>(_: I): ListWorkersRequest {
+    const message = createBaseListWorkersRequest();
+    return message;
+  },
+};
+
+function createBaseWorkerInfo(): WorkerInfo {
+  return {
+    id: "",
+    name: "",
+    state: "",
+    transport: "",
+    threads: 0,
+    memoryBytes: 0,
+    backend: "",
+    pid: 0,
+    hostname: "",
+    lastSeenMsAgo: 0,
+  };
+}
+
+export const WorkerInfo: MessageFns<WorkerInfo> = {
+  encode(message: WorkerInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.transport !== "") {
+      writer.uint32(34).string(message.transport);
+    }
+    if (message.threads !== 0) {
+      writer.uint32(40).uint32(message.threads);
+    }
+    if (message.memoryBytes !== 0) {
+      writer.uint32(48).uint64(message.memoryBytes);
+    }
+    if (message.backend !== "") {
+      writer.uint32(58).string(message.backend);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(64).uint32(message.pid);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(74).string(message.hostname);
+    }
+    if (message.lastSeenMsAgo !== 0) {
+      writer.uint32(80).uint64(message.lastSeenMsAgo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.transport = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.threads = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.memoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.lastSeenMsAgo = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<WorkerInfo>, I>>(base?: I): WorkerInfo {
+    return WorkerInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkerInfo>, I>>(object: I): WorkerInfo {
+    const message = createBaseWorkerInfo();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.state = object.state ?? "";
+    message.transport = object.transport ?? "";
+    message.threads = object.threads ?? 0;
+    message.memoryBytes = object.memoryBytes ?? 0;
+    message.backend = object.backend ?? "";
+    message.pid = object.pid ?? 0;
+    message.hostname = object.hostname ?? "";
+    message.lastSeenMsAgo = object.lastSeenMsAgo ?? 0;
+    return message;
+  },
+};
+
+function createBaseListWorkersResponse(): ListWorkersResponse {
+  return { workers: [] };
+}
+
+export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
+  encode(message: ListWorkersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.workers) {
+      WorkerInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workers.push(WorkerInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListWorkersResponse>, I>>(base?: I): ListWorkersResponse {
+    return ListWorkersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWorkersResponse>, I>>(object: I): ListWorkersResponse {
+    const message = createBaseListWorkersResponse();
+    message.workers = object.workers?.map((e) => WorkerInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** The public job API of a coordinator. */
 export type JobServiceService = typeof JobServiceService;
 export const JobServiceService = {
@@ -1035,6 +1330,16 @@ export const JobServiceService = {
     responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
   },
+  /** The coordinator's view of worker membership (gRPC and NATS workers). */
+  listWorkers: {
+    path: "/optfleet.v1.JobService/ListWorkers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWorkersRequest): Buffer => Buffer.from(ListWorkersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWorkersRequest => ListWorkersRequest.decode(value),
+    responseSerialize: (value: ListWorkersResponse): Buffer => Buffer.from(ListWorkersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWorkersResponse => ListWorkersResponse.decode(value),
+  },
 } as const;
 
 export interface JobServiceServer extends UntypedServiceImplementation {
@@ -1044,6 +1349,8 @@ export interface JobServiceServer extends UntypedServiceImplementation {
   watchJob: handleServerStreamingCall<WatchJobRequest, WatchJobResponse>;
   cancelJob: handleUnaryCall<CancelJobRequest, CancelJobResponse>;
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /** The coordinator's view of worker membership (gRPC and NATS workers). */
+  listWorkers: handleUnaryCall<ListWorkersRequest, ListWorkersResponse>;
 }
 
 export interface JobServiceClient extends Client {
@@ -1113,6 +1420,22 @@ export interface JobServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  /** The coordinator's view of worker membership (gRPC and NATS workers). */
+  listWorkers(
+    request: ListWorkersRequest,
+    callback: (error: ServiceError | null, response: ListWorkersResponse) => void,
+  ): ClientUnaryCall;
+  listWorkers(
+    request: ListWorkersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWorkersResponse) => void,
+  ): ClientUnaryCall;
+  listWorkers(
+    request: ListWorkersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWorkersResponse) => void,
   ): ClientUnaryCall;
 }
 
