@@ -316,12 +316,16 @@ export async function runRounds(o: RoundsOptions, log: (s: string) => void): Pro
     });
   }
 
-  const W = 2;
-  const threads = Math.max(1, Math.floor(cores / W));
-  log(`rounds: NATS, ${W} worker processes × ${threads} thread${threads === 1 ? '' : 's'} (if nats-server is on PATH)…`);
-  const nats = await withNatsServer((url) => grpc(spec, o, W, threads, url));
-  if (nats === undefined) log('rounds: nats-server not on PATH, NATS row skipped');
-  else {
+  for (const W of o.grpcWorkers) {
+    const threads = Math.max(1, Math.floor(cores / W));
+    log(
+      `rounds: NATS, ${W} worker process${W === 1 ? '' : 'es'} × ${threads} thread${threads === 1 ? '' : 's'} (if nats-server is on PATH)…`,
+    );
+    const nats = await withNatsServer((url) => grpc(spec, o, W, threads, url));
+    if (nats === undefined) {
+      log('rounds: nats-server not on PATH, NATS rows skipped');
+      break;
+    }
     out.push({
       name: `nats ${W}w×${threads}t`,
       transport: 'nats',
