@@ -22,8 +22,9 @@ export class InProcessEndpoint implements WorkerEndpoint {
     shards: readonly number[],
     shardCount: number,
     states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+    replace = false,
   ): Promise<ShardSummary[]> {
-    return this.host.open(jobId, spec, shards, shardCount, states);
+    return this.host.open(jobId, spec, shards, shardCount, states, replace);
   }
 
   exportShards(jobId: string, shards: readonly number[]): Promise<Map<number, Record<string, Float64Array>>> {

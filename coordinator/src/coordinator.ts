@@ -80,6 +80,7 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       jobEnded: (id, s) => metrics.jobEnded(id, s),
       workerLost: () => metrics.workerLost(),
       rebalance: (e) => metrics.rebalance(e),
+      checkpoint: (e) => metrics.checkpoint?.(e),
     },
     clusterFor: async (_spec, signal) => {
       const workers = await waitForWorkers(minWorkers, signal);

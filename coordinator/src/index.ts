@@ -11,6 +11,8 @@
 export { startCoordinator } from './coordinator.js';
 export { JobManager, TERMINAL } from './jobs/job-manager.js';
 export { runJob, shardCountFor } from './jobs/runner.js';
+export { MemoryCheckpointStore, encodeCheckpoint, decodeCheckpoint } from './jobs/checkpoint.js';
+export type { Checkpoint, CheckpointStore, RunnerState } from './jobs/checkpoint.js';
 export { ShardedCluster } from './cluster/sharded-cluster.js';
 export { placeShards, rendezvousPlacement } from './cluster/placement.js';
 export { staticMembership } from './cluster/cluster.js';

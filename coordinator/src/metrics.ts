@@ -35,6 +35,8 @@ export interface CoordinatorMetrics {
   workerLost(): void;
   /** Shards moved at a round boundary because a worker joined or is draining. */
   rebalance(e: { readonly shardsMoved: number; readonly stateBytes: number; readonly seconds: number }): void;
+  /** A job checkpoint was saved. */
+  checkpoint?(e: { readonly bytes: number; readonly seconds: number }): void;
 }
 
 export const noopCoordinatorMetrics: CoordinatorMetrics = {
@@ -129,6 +131,16 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
     help: 'Round tasks retried on another worker (none yet: a crashed worker fails its jobs).',
     registers: reg,
   });
+  const checkpoints = new Counter({
+    name: 'optfleet_checkpoints_total',
+    help: 'Job checkpoints saved (driver state, counters and every shard\'s sticky state).',
+    registers: reg,
+  });
+  const checkpointBytes = new Counter({
+    name: 'optfleet_checkpoint_state_bytes_total',
+    help: 'Sticky shard-state bytes written by job checkpoints.',
+    registers: reg,
+  });
   const rebalances = new Counter({
     name: 'optfleet_rebalances_total',
     help: 'Round boundaries at which shards moved because a worker joined or started draining.',
@@ -212,6 +224,10 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
     },
     workerLost() {
       lost.inc();
+    },
+    checkpoint(e) {
+      checkpoints.inc();
+      checkpointBytes.inc(e.bytes);
     },
     rebalance(e) {
       rebalances.inc();

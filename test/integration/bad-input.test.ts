@@ -232,7 +232,7 @@ describe('bad input', () => {
                   value: {
                     taskId: 1,
                     jobId: 'j',
-                    kind: { $case: 'open', value: { jobSpecJson: spec, shards: [0], shardCount: 1, states: [] } },
+                    kind: { $case: 'open', value: { jobSpecJson: spec, shards: [0], shardCount: 1, states: [], replace: false } },
                   },
                 },
               });

@@ -91,7 +91,7 @@ export class ShardHost {
   /**
    * Builds or loads the listed shards of a job. Bad data is INVALID_ARGUMENT before any round.
    * Opening more shards of a job already held here adds them (an elastic rebalance), with the
-   * sticky state their previous owner exported, when given.
+   * sticky state their previous owner exported, when given; `replace` drops what is held first.
    */
   async open(
     jobId: string,
@@ -99,8 +99,11 @@ export class ShardHost {
     shardIds: readonly number[],
     shardCount: number,
     states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+    replace = false,
   ): Promise<ShardSummary[]> {
     if (!Number.isInteger(shardCount) || shardCount < 1) throw invalidArgument(`open.shardCount: ${shardCount} is not a positive integer`);
+    // A resumed job starts over here: whatever an earlier coordinator left of it is stale.
+    if (replace) this.jobs.delete(jobId);
     const existing = this.jobs.get(jobId);
     if (existing !== undefined && existing.shardCount !== shardCount)
       throw invalidArgument(`open.shardCount: job ${jobId} is open here with ${existing.shardCount} shards, not ${shardCount}`);
@@ -261,6 +264,11 @@ export class ShardHost {
 
   close(jobId: string): void {
     this.jobs.delete(jobId);
+  }
+
+  /** Drops every job (the coordinator that opened them is gone). */
+  closeAll(): void {
+    this.jobs.clear();
   }
 
   /** Shards held across jobs, and their bytes. */

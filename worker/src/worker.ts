@@ -107,6 +107,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       const opened = Date.now();
       const end = await current.ended;
       registered = false;
+      // The coordinator that opened our jobs is gone (a restarted one reopens what it resumes).
+      host.closeAll();
       if (stopping || draining || end.reason !== 'disconnected' || o.exitOnDisconnect === true) return end;
       if (Date.now() - opened > 5_000) {
         since = Date.now();

@@ -66,7 +66,10 @@ export interface RebalanceEvent {
 }
 
 export interface Cluster {
-  open(jobId: string, spec: JobSpec, shardCount: number): Promise<JobLayout>;
+  /** Places and builds the shards; `states` restores their sticky state (a checkpoint). */
+  open(jobId: string, spec: JobSpec, shardCount: number, states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>): Promise<JobLayout>;
+  /** Copies of every shard's sticky state, in shard order (for a checkpoint). */
+  exportStates?(): Promise<Map<number, Record<string, Float64Array>>>;
   round(req: RoundRequest): Promise<RoundResult>;
   close(): Promise<void>;
   /** Rebalances so far (elastic clusters). */
@@ -105,6 +108,8 @@ export interface WorkerEndpoint {
     shards: readonly number[],
     shardCount: number,
     states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+    /** Drop whatever the worker still holds of this job first (a resumed job). */
+    replace?: boolean,
   ): Promise<ShardSummary[]>;
   /** Copies of the listed shards' sticky state (the shards stay held until release). */
   exportShards(jobId: string, shards: readonly number[]): Promise<Map<number, Record<string, Float64Array>>>;

@@ -76,7 +76,12 @@ export class ShardedCluster implements Cluster {
     return ws.map((w) => w.id).join(',');
   }
 
-  async open(jobId: string, spec: JobSpec, shardCount: number): Promise<JobLayout> {
+  async open(
+    jobId: string,
+    spec: JobSpec,
+    shardCount: number,
+    states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+  ): Promise<JobLayout> {
     this.jobId = jobId;
     this.spec = spec;
     const eligible = [...this.membership.eligible()];
@@ -89,7 +94,11 @@ export class ShardedCluster implements Cluster {
     this.placedFor = ShardedCluster.signature(eligible);
     this.placedIds = new Set(eligible.map((w) => w.id));
     const holders = [...this.holders()];
-    const reports = await Promise.all(holders.map(([w, list]) => w.open(jobId, spec, list, shardCount)));
+    const reports = await Promise.all(
+      holders.map(([w, list]) =>
+        w.open(jobId, spec, list, shardCount, states === undefined ? undefined : new Map(list.map((s) => [s, states.get(s) ?? {}] as const)), true),
+      ),
+    );
     const byShard = new Array<ShardSummary | undefined>(shardCount);
     reports.forEach((list, k) => {
       const w = holders[k]![0];
@@ -131,6 +140,20 @@ export class ShardedCluster implements Cluster {
       owners: this.owner.map((w) => w.name),
     };
     return this.layout;
+  }
+
+  /** Copies of every shard's sticky state (a checkpoint), fetched from the owners in parallel. */
+  async exportStates(): Promise<Map<number, Record<string, Float64Array>>> {
+    const parts = await Promise.all([...this.holders()].map(([w, list]) => w.exportShards(this.jobId, list)));
+    const out = new Map<number, Record<string, Float64Array>>();
+    for (let s = 0; s < this.owner.length; s++) {
+      for (const p of parts) {
+        const st = p.get(s);
+        if (st !== undefined) out.set(s, st);
+      }
+      if (!out.has(s)) throw new OptfleetError(ERROR_CODES.INTERNAL, `no state came back for shard ${s}`);
+    }
+    return out;
   }
 
   /**

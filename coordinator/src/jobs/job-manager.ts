@@ -9,6 +9,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { noopCoordinatorMetrics, type CoordinatorMetrics } from '../metrics.js';
 import type { JobResultDoc, JobStatus } from './result.js';
 import { runJob, shardCountFor, type RunProgress } from './runner.js';
+import { specJsonOf, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 
 export interface JobRecord {
   readonly id: string;
@@ -41,6 +42,11 @@ export interface JobManagerOptions {
   log?: JobLog;
   /** @default noopCoordinatorMetrics */
   metrics?: CoordinatorMetrics;
+  /**
+   * Checkpoint running jobs every `everySeconds` into `store`, and resume a job from its
+   * checkpoint when it is run again (a restarted coordinator getting it back from the job queue).
+   */
+  checkpoints?: { readonly store: CheckpointStore; readonly everySeconds: number };
 }
 
 export type JobLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -55,8 +61,37 @@ export class JobManager {
 
   private readonly metrics: CoordinatorMetrics;
 
+  private shuttingDown = false;
+
   constructor(private readonly o: JobManagerOptions) {
     this.metrics = o.metrics ?? noopCoordinatorMetrics;
+  }
+
+  /**
+   * The coordinator is going away: jobs that end from now on (their workers gone, their cluster
+   * closed) keep their checkpoints, so the next coordinator resumes them.
+   */
+  shutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  /** A checkpoint of this job that matches its spec, or null (a bad or stale one is logged and dropped). */
+  private async loadCheckpoint(id: string, spec: JobSpec): Promise<Checkpoint | null> {
+    const store = this.o.checkpoints?.store;
+    if (store === undefined) return null;
+    try {
+      const cp = await store.load(id);
+      if (cp === null) return null;
+      if (cp.specJson !== specJsonOf(spec)) {
+        this.o.log?.('warn', 'checkpoint ignored: it is of another spec under the same job id', { job: id });
+        await store.remove(id);
+        return null;
+      }
+      return cp;
+    } catch (e) {
+      this.o.log?.('warn', 'checkpoint unreadable; starting from round 0', { job: id, error: toOptfleetError(e).message });
+      return null;
+    }
   }
 
   /** Jobs by state, for metrics. */
@@ -172,11 +207,28 @@ export class JobManager {
               () => undefined,
             )
           : undefined;
-      const shardCount = shardCountFor(spec, fileBytes);
       const workers = lease.workers;
       const transport = lease.transport;
+      const resume = await this.loadCheckpoint(rec.id, spec);
+      // A resumed job keeps the shard count it started with (a data file may have changed size).
+      const shardCount = resume?.shardCount ?? shardCountFor(spec, fileBytes);
+      if (resume !== null) this.o.log?.('info', 'job resumed from a checkpoint', { job: rec.id, round: resume.runner.rounds });
+      const cp = this.o.checkpoints;
       const outcome = await runJob(rec.id, spec, lease.cluster, shardCount, {
         signal,
+        ...(cp === undefined
+          ? {}
+          : {
+              checkpoint: {
+                store: cp.store,
+                everySeconds: cp.everySeconds,
+                resume,
+                onSaved: (round, bytes, seconds) => {
+                  this.metrics.checkpoint?.({ bytes, seconds });
+                  this.o.log?.('debug', 'checkpoint saved', { job: rec.id, round, stateBytes: bytes, seconds });
+                },
+              },
+            }),
         onLayout: (l) => (clusterInfo = { transport, workers, shards: l.shardCount, rows: l.rows, features: l.cols }),
         onProgress: (p) => {
           rec.progress = p;
@@ -196,6 +248,7 @@ export class JobManager {
         status: 'SUCCEEDED',
         job: { id: rec.id, name: rec.name, spec },
         cluster: clusterInfo,
+        ...(outcome.resumedFrom === undefined ? {} : { resumedFrom: outcome.resumedFrom }),
         final: outcome.final,
         history: outcome.history,
       };
@@ -213,6 +266,11 @@ export class JobManager {
       });
     } finally {
       await lease?.cluster.close().catch(() => undefined);
+    }
+    if (!this.shuttingDown) {
+      await this.o.checkpoints?.store.remove(rec.id).catch((e: unknown) => {
+        this.o.log?.('warn', 'could not remove a finished job\'s checkpoint', { job: rec.id, error: String(e) });
+      });
     }
     const rebalances = lease?.cluster.rebalances?.() ?? [];
     if (rebalances.length > 0) doc = { ...doc, cluster: { ...doc.cluster, rebalances: [...rebalances] } };

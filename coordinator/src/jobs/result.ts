@@ -62,4 +62,6 @@ export interface JobResultDoc {
   };
   readonly final?: FinalState;
   readonly history: HistoryEntry[];
+  /** Set when a restarted coordinator resumed the job from a checkpoint taken at `round`. */
+  readonly resumedFrom?: { readonly round: number; readonly savedAtMs: number };
 }

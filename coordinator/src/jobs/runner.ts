@@ -10,6 +10,7 @@ import { meanOperator, residual } from '../algorithms/operator/residual.js';
 import { operatorGeometry } from '../algorithms/operator/geometry.js';
 import type { Cluster, JobLayout } from '../cluster/cluster.js';
 import type { FinalState, HistoryEntry } from './result.js';
+import { specJsonOf, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 
 export interface RunProgress {
   readonly round: number;
@@ -39,12 +40,23 @@ export interface RunHooks {
   onProgress?(p: RunProgress): void;
   /** Clock in seconds (injected so tests can fake it). @default performance.now()/1000 */
   now?(): number;
+  /** Checkpoint the job every `everySeconds` (at a round boundary), and/or resume from `resume`. */
+  readonly checkpoint?: {
+    readonly store: CheckpointStore;
+    /** 0 saves at every round boundary (tests). */
+    readonly everySeconds: number;
+    /** A checkpoint of this job to resume from (its spec must match). */
+    readonly resume?: Checkpoint | null;
+    onSaved?(round: number, bytes: number, seconds: number): void;
+  };
 }
 
 export interface RunOutcome {
   readonly final: FinalState;
   readonly history: HistoryEntry[];
   readonly layout: JobLayout;
+  /** Set when the run resumed from a checkpoint. */
+  readonly resumedFrom?: { readonly round: number; readonly savedAtMs: number };
 }
 
 /** Default shard count when the spec has none. */
@@ -88,8 +100,15 @@ export async function runJob(
   hooks: RunHooks = {},
 ): Promise<RunOutcome> {
   const now = hooks.now ?? (() => performance.now() / 1000);
-  const t0 = now();
-  const layout = await cluster.open(jobId, spec, shardCount);
+  let t0 = now();
+  const resume = hooks.checkpoint?.resume ?? null;
+  if (resume !== null) {
+    if (resume.jobId !== jobId || resume.specJson !== specJsonOf(spec) || resume.shardCount !== shardCount)
+      throw new OptfleetError(ERROR_CODES.INTERNAL, `checkpoint of ${resume.jobId} does not belong to this run of ${jobId}`);
+    if (hooks.checkpoint?.store !== undefined && cluster.exportStates === undefined)
+      throw new OptfleetError(ERROR_CODES.INTERNAL, 'this cluster cannot restore shard state');
+  }
+  const layout = await cluster.open(jobId, spec, shardCount, resume?.shards);
   hooks.onLayout?.(layout);
   const problem = spec.problem;
   const info: ProblemInfo =
@@ -142,6 +161,78 @@ export async function runJob(
   let lastAtIteration = -1;
   let firstGrad = NaN;
   let stopReason = '';
+  if (resume !== null) {
+    // Continue exactly where the checkpoint left off: driver, counters, history, clock.
+    driver.restore(resume.driver);
+    const r = resume.runner;
+    rounds = r.rounds;
+    algRounds = r.algRounds;
+    evalRounds = r.evalRounds;
+    oracleCalls = r.oracleCalls;
+    evalCalls = r.evalCalls;
+    bytesSent = r.bytesSent;
+    bytesReceived = r.bytesReceived;
+    firstGrad = r.firstGrad;
+    lastAtIteration = r.lastAtIteration;
+    history.push(...r.history);
+    last =
+      r.last === null
+        ? null
+        : {
+            x: Float64Array.from(r.last.x),
+            objective: r.last.objective,
+            gradNorm: r.last.gradNorm,
+            iteration: r.last.iteration,
+            ...(r.last.gap === undefined ? {} : { gap: r.last.gap }),
+            ...(r.last.drift === undefined ? {} : { drift: r.last.drift }),
+          };
+    t0 = now() - r.elapsedSeconds;
+  }
+  const cp = hooks.checkpoint;
+  let lastSaveAt = now();
+  let savedAtRound = resume?.runner.rounds ?? -1;
+  const saveCheckpoint = async (): Promise<void> => {
+    const started = now();
+    const shards = await cluster.exportStates!();
+    const checkpoint: Checkpoint = {
+      jobId,
+      specJson: specJsonOf(spec),
+      shardCount,
+      createdAtMs: Date.now(),
+      driver: driver.snapshot(),
+      shards,
+      runner: {
+        rounds,
+        algRounds,
+        evalRounds,
+        oracleCalls,
+        evalCalls,
+        bytesSent,
+        bytesReceived,
+        firstGrad,
+        lastAtIteration,
+        elapsedSeconds: started - t0,
+        history: [...history],
+        last:
+          last === null
+            ? null
+            : {
+                x: Array.from(last.x),
+                objective: last.objective,
+                gradNorm: last.gradNorm,
+                iteration: last.iteration,
+                ...(last.gap === undefined ? {} : { gap: last.gap }),
+                ...(last.drift === undefined ? {} : { drift: last.drift }),
+              },
+      },
+    };
+    await cp!.store.save(checkpoint);
+    let bytes = 0;
+    for (const rec of shards.values()) for (const v of Object.values(rec)) bytes += v.byteLength;
+    lastSaveAt = now();
+    savedAtRound = rounds;
+    cp!.onSaved?.(rounds, bytes, lastSaveAt - started);
+  };
 
   const fraction = (seconds: number, gradNorm: number): number => {
     let f = Math.max(algRounds / stop.maxRounds, seconds / stop.maxSeconds);
@@ -153,6 +244,10 @@ export async function runJob(
 
   for (;;) {
     if (hooks.signal?.aborted) throw new OptfleetError(ERROR_CODES.CANCELLED, 'job cancelled');
+    // A round boundary: the driver has been told the last result and no round is in flight.
+    if (cp !== undefined && cluster.exportStates !== undefined && rounds !== savedAtRound && now() - lastSaveAt >= cp.everySeconds) {
+      await saveCheckpoint();
+    }
     const seconds = now() - t0;
     if (algRounds >= stop.maxRounds) {
       stopReason = `maxRounds (${stop.maxRounds}) reached`;
@@ -265,6 +360,7 @@ export async function runJob(
   return {
     layout,
     history,
+    ...(resume === null ? {} : { resumedFrom: { round: resume.runner.rounds, savedAtMs: resume.createdAtMs } }),
     final: {
       x: Array.from(x),
       ...measures(objective, gradNorm, gap),

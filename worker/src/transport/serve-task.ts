@@ -47,7 +47,7 @@ export async function serveTask(host: ShardHost, task: TaskMessage): Promise<Tas
           }
           states.set(st.shard, rec);
         }
-        const summaries = await host.open(task.jobId, spec, kind.value.shards, kind.value.shardCount, states);
+        const summaries = await host.open(task.jobId, spec, kind.value.shards, kind.value.shardCount, states, kind.value.replace);
         return { taskId: task.taskId, outcome: { $case: 'open', value: { shards: summaries } } };
       }
       case 'round': {

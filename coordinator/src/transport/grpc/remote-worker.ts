@@ -102,6 +102,7 @@ export class RemoteWorker implements WorkerEndpoint {
     shards: readonly number[],
     shardCount: number,
     states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+    replace = false,
   ): Promise<ShardSummary[]> {
     const wireStates = [...(states ?? new Map<number, Record<string, Float64Array>>())].map(([shard, rec]) => ({
       shard,
@@ -109,7 +110,7 @@ export class RemoteWorker implements WorkerEndpoint {
     }));
     const o = await this.send(jobId, {
       $case: 'open',
-      value: { jobSpecJson: JSON.stringify(spec), shards: [...shards], shardCount, states: wireStates },
+      value: { jobSpecJson: JSON.stringify(spec), shards: [...shards], shardCount, states: wireStates, replace },
     });
     if (o.$case !== 'open') RemoteWorker.fail(o, 'open', this.name);
     return o.value.shards;

@@ -95,8 +95,16 @@ export interface OpenShards {
   jobSpecJson: string;
   shards: number[];
   shardCount: number;
-  /** Sticky state moved from the shards' previous owner (elastic rebalance); empty for a fresh open. */
+  /**
+   * Sticky state moved from the shards' previous owner (elastic rebalance) or restored from a
+   * checkpoint; empty for a fresh open.
+   */
   states: ShardState[];
+  /**
+   * Drop whatever this worker still holds of the job first (a job resumed by a restarted
+   * coordinator); otherwise the shards are added to those held (a rebalance).
+   */
+  replace: boolean;
 }
 
 /** A named sticky-state slot of a shard (raw float64 values). */
@@ -955,7 +963,7 @@ export const Task: MessageFns<Task> = {
 };
 
 function createBaseOpenShards(): OpenShards {
-  return { jobSpecJson: "", shards: [], shardCount: 0, states: [] };
+  return { jobSpecJson: "", shards: [], shardCount: 0, states: [], replace: false };
 }
 
 export const OpenShards: MessageFns<OpenShards> = {
@@ -975,6 +983,9 @@ export const OpenShards: MessageFns<OpenShards> = {
     }
     for (const v of message.states) {
       ShardState.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.replace !== false) {
+      writer.uint32(40).bool(message.replace);
     }
     return writer;
   },
@@ -1034,6 +1045,14 @@ export const OpenShards: MessageFns<OpenShards> = {
             message.states.push(ShardState.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.replace = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1055,6 +1074,7 @@ export const OpenShards: MessageFns<OpenShards> = {
     message.shards = object.shards?.map((e) => e) || [];
     message.shardCount = object.shardCount ?? 0;
     message.states = object.states?.map((e) => ShardState.fromPartial(e)) || [];
+    message.replace = object.replace ?? false;
     return message;
   },
 };
