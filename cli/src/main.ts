@@ -74,6 +74,15 @@ function intFlag(name: string, min: number, max: number) {
   };
 }
 
+/** Seconds (≥ 0), or "off". */
+function checkpointInterval(v: string): number | null {
+  if (v === 'off') return null;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86400)
+    throw new InvalidArgumentError(`--checkpoint-interval must be seconds in [0, 86400] or "off", got "${v}"`);
+  return n;
+}
+
 /** host:port, or "off". */
 function metricsListen(v: string): string {
   return v === 'off' ? v : hostPort('--metrics-listen')(v);
@@ -208,6 +217,20 @@ program
   .option('--heartbeat-interval-ms <ms>', 'how often workers heartbeat', intFlag('--heartbeat-interval-ms', 50, 600000), 1000)
   .option('--heartbeat-timeout-ms <ms>', 'a worker silent this long is dead', intFlag('--heartbeat-timeout-ms', 100, 3600000), 5000)
   .option('--metrics-listen <host:port>', 'serve /metrics, /healthz, /readyz here ("off" disables)', metricsListen, '0.0.0.0:9464')
+  .option('--nats <url>', 'also accept NATS workers and run jobs from the JetStream job queue (env OPTFLEET_NATS_URL)', natsUrl)
+  .option('--nats-prefix <prefix>', 'deployment prefix of NATS subjects and buckets', natsPrefix, 'default')
+  .option(
+    '--checkpoint-interval <seconds>',
+    'with --nats: checkpoint running jobs into the object store this often ("off" disables; 0 = every round)',
+    checkpointInterval,
+    30,
+  )
+  .option(
+    '--queue-ack-wait-ms <ms>',
+    "with --nats: a queued job's message unacknowledged this long is redelivered (how soon a crashed coordinator's jobs come back)",
+    intFlag('--queue-ack-wait-ms', 1000, 3_600_000),
+    30000,
+  )
   .action(
     async (opts: {
       listen: string;
@@ -215,14 +238,29 @@ program
       heartbeatIntervalMs: number;
       heartbeatTimeoutMs: number;
       metricsListen: string;
+      nats?: string;
+      natsPrefix: string;
+      checkpointInterval: number | null;
+      queueAckWaitMs: number;
     }) => {
       const log = makeLogger('optfleet-coordinator', ENV.logLevel);
       const registry = newRegistry();
+      const natsUrlOpt = opts.nats ?? ENV.natsUrl;
       const c = await startCoordinator({
         listen: opts.listen,
         minWorkers: opts.minWorkers,
         heartbeatIntervalMs: opts.heartbeatIntervalMs,
         heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+        ...(natsUrlOpt === undefined
+          ? {}
+          : {
+              nats: {
+                url: natsUrlOpt,
+                prefix: opts.natsPrefix,
+                checkpointIntervalS: opts.checkpointInterval,
+                queueAckWaitMs: opts.queueAckWaitMs,
+              },
+            }),
         log: levelLog(log),
         metrics: (sources) => createPromCoordinatorMetrics(registry, sources),
       }).catch(fail);

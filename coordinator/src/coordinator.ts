@@ -9,6 +9,7 @@ import { startGrpcServer, type GrpcServerHandle } from './transport/grpc/server.
 import { WorkerRegistry, type WorkerRegistryOptions } from './transport/grpc/worker-registry.js';
 import { NatsWorkerRegistry } from './transport/nats/registry.js';
 import { JobQueueConsumer } from './transport/nats/job-queue.js';
+import { NatsCheckpointStore } from './transport/nats/checkpoint-store.js';
 import type { RemoteWorker } from './transport/grpc/remote-worker.js';
 
 export interface CoordinatorOptions extends WorkerRegistryOptions {
@@ -19,7 +20,17 @@ export interface CoordinatorOptions extends WorkerRegistryOptions {
   /** Builds the metrics once the job manager and registry exist (for scrape-time sources). @default no-op */
   metrics?: (sources: CoordinatorMetricSources) => CoordinatorMetrics;
   /** Also accept workers over NATS (membership in the deployment's JetStream KV bucket) and run jobs from the deployment's JetStream job queue. */
-  nats?: { url: string; prefix?: string };
+  nats?: {
+    url: string;
+    prefix?: string;
+    /**
+     * Checkpoint running jobs into the deployment's object store this often (seconds; 0 = every
+     * round boundary, null = never), so a restarted coordinator resumes them. @default 30
+     */
+    checkpointIntervalS?: number | null;
+    /** How long a queued job's message may go unacknowledged before JetStream redelivers it (a crashed coordinator's jobs come back after this). @default 30000 */
+    queueAckWaitMs?: number;
+  };
 }
 
 export interface CoordinatorHandle {
@@ -72,7 +83,21 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     return nats === 0 ? 'grpc' : nats === ws.length ? 'nats' : 'mixed';
   };
   const minWorkers = o.minWorkers ?? 1;
+  let checkpoints: NatsCheckpointStore | undefined;
+  const checkpointIntervalS = o.nats?.checkpointIntervalS === undefined ? 30 : o.nats.checkpointIntervalS;
+  if (o.nats !== undefined && checkpointIntervalS !== null) {
+    try {
+      checkpoints = await NatsCheckpointStore.open(o.nats.url, o.nats.prefix ?? 'default');
+    } catch (e) {
+      registry.close();
+      await natsRegistry?.close();
+      throw e;
+    }
+  }
   const jobs = new JobManager({
+    ...(checkpoints === undefined || checkpointIntervalS === null
+      ? {}
+      : { checkpoints: { store: checkpoints, everySeconds: checkpointIntervalS } }),
     ...(o.log === undefined ? {} : { log: o.log }),
     metrics: {
       round: (r) => metrics.round(r),
@@ -96,10 +121,11 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
   let queue: JobQueueConsumer | undefined;
   if (o.nats !== undefined) {
     try {
-      queue = await JobQueueConsumer.start(o.nats.url, o.nats.prefix ?? 'default', jobs, o.log);
+      queue = await JobQueueConsumer.start(o.nats.url, o.nats.prefix ?? 'default', jobs, o.log, o.nats.queueAckWaitMs);
     } catch (e) {
       registry.close();
       await natsRegistry?.close();
+      await checkpoints?.close();
       throw e;
     }
   }
@@ -119,6 +145,7 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     registry.close();
     await natsRegistry?.close();
     await queue?.close();
+    await checkpoints?.close();
     throw e;
   }
   return {
@@ -130,10 +157,14 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
     waitForWorkers,
     server,
     async close(graceMs = 1000) {
+      // Jobs cut short by the shutdown keep their checkpoints and stay unacknowledged in the queue,
+      // so the next coordinator resumes them.
+      jobs.shutdown();
       await queue?.close();
       registry.close();
       await natsRegistry?.close();
       await server.shutdown(graceMs);
+      await checkpoints?.close();
     },
   };
 }

@@ -5,6 +5,7 @@
  *   KV        optfleet-<prefix>-workers                  (key = worker id, value = registration JSON)
  *   objects   optfleet-<prefix>-blobs                    (messages over the server's max payload)
  *   stream    optfleet-<prefix>-jobs on optfleet.<prefix>.jobs.submit (work queue of submitted jobs)
+ *   objects   optfleet-<prefix>-checkpoints              (job checkpoints, key = job id)
  */
 import { z } from 'zod';
 import { invalidArgument } from './errors.js';
@@ -16,6 +17,8 @@ export interface NatsNames {
   readonly prefix: string;
   readonly workersBucket: string;
   readonly blobsBucket: string;
+  /** Object store of running jobs' checkpoints (key = job id). */
+  readonly checkpointsBucket: string;
   /** JetStream work-queue stream of submitted jobs, and its subject. */
   readonly jobsStream: string;
   readonly jobsSubject: string;
@@ -30,6 +33,7 @@ export function natsNames(prefix = 'default'): NatsNames {
     prefix,
     workersBucket: `optfleet-${prefix}-workers`,
     blobsBucket: `optfleet-${prefix}-blobs`,
+    checkpointsBucket: `optfleet-${prefix}-checkpoints`,
     jobsStream: `optfleet-${prefix}-jobs`,
     jobsSubject: `optfleet.${prefix}.jobs.submit`,
     taskSubject: (workerId) => `optfleet.${prefix}.worker.${workerId}.task`,

@@ -69,6 +69,7 @@ export class JobQueueConsumer {
     prefix: string,
     jobs: JobManager,
     log?: (level: 'info' | 'warn' | 'error', msg: string, f?: Record<string, unknown>) => void,
+    ackWaitMs = 30_000,
   ): Promise<JobQueueConsumer> {
     const names = natsNames(prefix);
     const nc = await connect({
@@ -79,13 +80,19 @@ export class JobQueueConsumer {
     });
     const jsm = await jetstreamManager(nc);
     await ensureJobStream(jsm, names);
-    await jsm.consumers.add(names.jobsStream, {
+    const config = {
       durable_name: 'coordinator',
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: 30_000 * NANOS_PER_MS,
+      ack_wait: ackWaitMs * NANOS_PER_MS,
       max_deliver: JOB_MAX_DELIVER,
-    });
+    };
+    try {
+      await jsm.consumers.add(names.jobsStream, config);
+    } catch {
+      // The durable consumer exists (an earlier coordinator made it): bring its ack wait in line.
+      await jsm.consumers.update(names.jobsStream, 'coordinator', { ack_wait: config.ack_wait, max_deliver: JOB_MAX_DELIVER });
+    }
     const q = new JobQueueConsumer(nc);
     const consumer = await jetstream(nc).consumers.get(names.jobsStream, 'coordinator');
     void (async () => {
@@ -123,7 +130,7 @@ export class JobQueueConsumer {
             log?.('info', 'job taken from the queue', { job: id, stream: names.jobsStream });
           }
           // Keep the message in progress while the job runs; ack when it ends.
-          const keepAlive = setInterval(() => m.working(), 10_000);
+          const keepAlive = setInterval(() => m.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
           keepAlive.unref();
           void jobs.wait(id).then(() => {
             clearInterval(keepAlive);
