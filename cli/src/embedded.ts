@@ -88,7 +88,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
     minWorkers: o.workers,
     heartbeatIntervalMs: 500,
     heartbeatTimeoutMs: 10_000,
-    ...(o.transport === 'nats' ? { nats: { url: o.natsUrl!, prefix } } : {}),
+    // No checkpoints: the run's coordinator dies with it, nothing would resume.
+    ...(o.transport === 'nats' ? { nats: { url: o.natsUrl!, prefix, checkpointIntervalS: null } } : {}),
   });
   const children: ChildProcess[] = [];
   try {
