@@ -21,6 +21,8 @@ export interface EmbeddedRunOptions {
   readonly natsUrl?: string;
   /** Pool threads per worker process. @default max(1, floor(cores / workers)) */
   readonly threads?: number;
+  /** Coordinator checkpoint interval (memory): a job survives a worker dying. null disables. @default 30 */
+  readonly checkpointIntervalS?: number | null;
   /** Milliseconds to wait for the workers to register. @default 30000 */
   readonly startTimeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -88,8 +90,9 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<JobResultDoc> 
     minWorkers: o.workers,
     heartbeatIntervalMs: 500,
     heartbeatTimeoutMs: 10_000,
-    // No checkpoints: the run's coordinator dies with it, nothing would resume.
-    ...(o.transport === 'nats' ? { nats: { url: o.natsUrl!, prefix, checkpointIntervalS: null } } : {}),
+    ...(o.checkpointIntervalS === undefined ? {} : { checkpointIntervalS: o.checkpointIntervalS }),
+    // Checkpoints in memory (a lost worker's job resumes on the others); nothing outlives the run.
+    ...(o.transport === 'nats' ? { nats: { url: o.natsUrl!, prefix, durableCheckpoints: false } } : {}),
   });
   const children: ChildProcess[] = [];
   try {

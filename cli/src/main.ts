@@ -157,10 +157,17 @@ program
   .option('--out <file>', 'write the result document (JSON) here')
   .option('--json', 'print one JSON object per event instead of a progress bar', false)
   .option('--plot <file>', 'write the convergence plot (SVG) here')
+  .option(
+    '--checkpoint-interval <seconds>',
+    'grpc/nats: checkpoint the job in memory this often, so it survives a worker dying ("off" disables; 0 = every round)',
+    checkpointInterval,
+    30,
+  )
   .action(
     async (
       specPath: string,
       opts: {
+        checkpointInterval: number | null;
         workers: number;
         transport: 'inprocess' | 'grpc' | 'nats';
         nats?: string;
@@ -195,6 +202,7 @@ program
         transport: opts.transport,
         ...(opts.nats === undefined ? {} : { natsUrl: opts.nats }),
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        checkpointIntervalS: opts.checkpointInterval,
         signal: ac.signal,
         onProgress: (p) => sink.progress(p),
         onState: (s) => sink.state(s),
@@ -221,7 +229,7 @@ program
   .option('--nats-prefix <prefix>', 'deployment prefix of NATS subjects and buckets', natsPrefix, 'default')
   .option(
     '--checkpoint-interval <seconds>',
-    'with --nats: checkpoint running jobs into the object store this often ("off" disables; 0 = every round)',
+    'checkpoint running jobs this often, in memory or (with --nats) in the object store ("off" disables; 0 = every round)',
     checkpointInterval,
     30,
   )
@@ -251,16 +259,8 @@ program
         minWorkers: opts.minWorkers,
         heartbeatIntervalMs: opts.heartbeatIntervalMs,
         heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
-        ...(natsUrlOpt === undefined
-          ? {}
-          : {
-              nats: {
-                url: natsUrlOpt,
-                prefix: opts.natsPrefix,
-                checkpointIntervalS: opts.checkpointInterval,
-                queueAckWaitMs: opts.queueAckWaitMs,
-              },
-            }),
+        checkpointIntervalS: opts.checkpointInterval,
+        ...(natsUrlOpt === undefined ? {} : { nats: { url: natsUrlOpt, prefix: opts.natsPrefix, queueAckWaitMs: opts.queueAckWaitMs } }),
         log: levelLog(log),
         metrics: (sources) => createPromCoordinatorMetrics(registry, sources),
       }).catch(fail);

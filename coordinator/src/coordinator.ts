@@ -2,7 +2,9 @@
  * A coordinator: job manager + worker registry + gRPC server. Jobs wait (QUEUED) until at least
  * `minWorkers` workers are live, then run on every live worker.
  */
+import { ERROR_CODES, OptfleetError } from '@optfleet/proto';
 import { ShardedCluster } from './cluster/sharded-cluster.js';
+import { MemoryCheckpointStore, type CheckpointStore } from './jobs/checkpoint.js';
 import { JobManager } from './jobs/job-manager.js';
 import { noopCoordinatorMetrics, type CoordinatorMetricSources, type CoordinatorMetrics } from './metrics.js';
 import { startGrpcServer, type GrpcServerHandle } from './transport/grpc/server.js';
@@ -17,6 +19,12 @@ export interface CoordinatorOptions extends WorkerRegistryOptions {
   listen?: string;
   /** Workers a job waits for before it starts. @default 1 */
   minWorkers?: number;
+  /**
+   * Checkpoint running jobs this often (seconds; 0 = every round boundary, null = never): a job
+   * whose worker dies resumes from its last checkpoint on the others, and with NATS a restarted
+   * coordinator resumes it too. @default 30
+   */
+  checkpointIntervalS?: number | null;
   /** Builds the metrics once the job manager and registry exist (for scrape-time sources). @default no-op */
   metrics?: (sources: CoordinatorMetricSources) => CoordinatorMetrics;
   /** Also accept workers over NATS (membership in the deployment's JetStream KV bucket) and run jobs from the deployment's JetStream job queue. */
@@ -24,10 +32,10 @@ export interface CoordinatorOptions extends WorkerRegistryOptions {
     url: string;
     prefix?: string;
     /**
-     * Checkpoint running jobs into the deployment's object store this often (seconds; 0 = every
-     * round boundary, null = never), so a restarted coordinator resumes them. @default 30
+     * Keep checkpoints in the deployment's object store (they outlive this coordinator, so a
+     * restarted one resumes its jobs); false keeps them in memory. @default true
      */
-    checkpointIntervalS?: number | null;
+    durableCheckpoints?: boolean;
     /** How long a queued job's message may go unacknowledged before JetStream redelivers it (a crashed coordinator's jobs come back after this). @default 30000 */
     queueAckWaitMs?: number;
   };
@@ -84,8 +92,8 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
   };
   const minWorkers = o.minWorkers ?? 1;
   let checkpoints: NatsCheckpointStore | undefined;
-  const checkpointIntervalS = o.nats?.checkpointIntervalS === undefined ? 30 : o.nats.checkpointIntervalS;
-  if (o.nats !== undefined && checkpointIntervalS !== null) {
+  const checkpointIntervalS = o.checkpointIntervalS === undefined ? 30 : o.checkpointIntervalS;
+  if (o.nats !== undefined && checkpointIntervalS !== null && o.nats.durableCheckpoints !== false) {
     try {
       checkpoints = await NatsCheckpointStore.open(o.nats.url, o.nats.prefix ?? 'default');
     } catch (e) {
@@ -94,10 +102,9 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       throw e;
     }
   }
+  const store: CheckpointStore | undefined = checkpointIntervalS === null ? undefined : (checkpoints ?? new MemoryCheckpointStore());
   const jobs = new JobManager({
-    ...(checkpoints === undefined || checkpointIntervalS === null
-      ? {}
-      : { checkpoints: { store: checkpoints, everySeconds: checkpointIntervalS } }),
+    ...(store === undefined || checkpointIntervalS === null ? {} : { checkpoints: { store, everySeconds: checkpointIntervalS } }),
     ...(o.log === undefined ? {} : { log: o.log }),
     metrics: {
       round: (r) => metrics.round(r),
@@ -106,9 +113,11 @@ export async function startCoordinator(o: CoordinatorOptions = {}): Promise<Coor
       workerLost: () => metrics.workerLost(),
       rebalance: (e) => metrics.rebalance(e),
       checkpoint: (e) => metrics.checkpoint?.(e),
+      recovery: (n) => metrics.recovery?.(n),
     },
-    clusterFor: async (_spec, signal) => {
-      const workers = await waitForWorkers(minWorkers, signal);
+    clusterFor: async (_spec, signal, how) => {
+      const workers = how?.recovery === true ? eligibleWorkers() : await waitForWorkers(minWorkers, signal);
+      if (workers.length === 0) throw new OptfleetError(ERROR_CODES.WORKER_LOST, 'no live workers');
       // Elastic: the cluster re-reads the eligible workers at every round boundary and moves
       // shards when one joins or drains.
       const cluster = new ShardedCluster(

@@ -37,6 +37,8 @@ export interface CoordinatorMetrics {
   rebalance(e: { readonly shardsMoved: number; readonly stateBytes: number; readonly seconds: number }): void;
   /** A job checkpoint was saved. */
   checkpoint?(e: { readonly bytes: number; readonly seconds: number }): void;
+  /** A job survived a worker loss by resuming elsewhere; `roundsRedone` rounds run again. */
+  recovery?(roundsRedone: number): void;
 }
 
 export const noopCoordinatorMetrics: CoordinatorMetrics = {
@@ -124,16 +126,19 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
     help: 'Workers that disconnected or missed heartbeats.',
     registers: reg,
   });
-  // Crash recovery is later work: this stays at 0 until it exists, so dashboards and alerts can
-  // already refer to it.
-  new Counter({
+  const retries = new Counter({
     name: 'optfleet_task_retries_total',
-    help: 'Round tasks retried on another worker (none yet: a crashed worker fails its jobs).',
+    help: 'Rounds run again on other workers after a worker was lost mid-job (those since the last checkpoint).',
+    registers: reg,
+  });
+  const recoveries = new Counter({
+    name: 'optfleet_job_recoveries_total',
+    help: 'Worker losses a job survived by resuming from its last checkpoint on the remaining workers.',
     registers: reg,
   });
   const checkpoints = new Counter({
     name: 'optfleet_checkpoints_total',
-    help: 'Job checkpoints saved (driver state, counters and every shard\'s sticky state).',
+    help: "Job checkpoints saved (driver state, counters and every shard's sticky state).",
     registers: reg,
   });
   const checkpointBytes = new Counter({
@@ -224,6 +229,10 @@ export function createPromCoordinatorMetrics(registry: Registry, sources: Coordi
     },
     workerLost() {
       lost.inc();
+    },
+    recovery(roundsRedone) {
+      recoveries.inc();
+      retries.inc(roundsRedone);
     },
     checkpoint(e) {
       checkpoints.inc();

@@ -7,8 +7,9 @@ import { stat } from 'node:fs/promises';
 import { ERROR_CODES, OptfleetError, toOptfleetError, type ErrorValue, type JobSpec } from '@optfleet/proto';
 import type { Cluster } from '../cluster/cluster.js';
 import { noopCoordinatorMetrics, type CoordinatorMetrics } from '../metrics.js';
-import type { JobResultDoc, JobStatus } from './result.js';
-import { runJob, shardCountFor, type RunProgress } from './runner.js';
+import type { JobResultDoc, JobStatus, Recovery } from './result.js';
+import { runJob, shardCountFor, type RunOutcome, type RunProgress } from './runner.js';
+import type { RebalanceEvent } from '../cluster/cluster.js';
 import { specJsonOf, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 
 export interface JobRecord {
@@ -36,8 +37,11 @@ export interface ClusterLease {
 }
 
 export interface JobManagerOptions {
-  /** Builds a cluster for a job once workers are available (may wait; rejects to fail the job). */
-  clusterFor(spec: JobSpec, signal: AbortSignal): Promise<ClusterLease>;
+  /**
+   * Builds a cluster for a job once workers are available (may wait; rejects to fail the job).
+   * `recovery`: a worker was lost mid-job — use whoever is left now, without waiting.
+   */
+  clusterFor(spec: JobSpec, signal: AbortSignal, o?: { recovery: boolean }): Promise<ClusterLease>;
   /** Structured logs (level, message, fields with job id and round). @default no-op */
   log?: JobLog;
   /** @default noopCoordinatorMetrics */
@@ -50,6 +54,9 @@ export interface JobManagerOptions {
 }
 
 export type JobLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+/** Worker losses a job survives (each resumes from its last checkpoint, or round 0) before it fails. */
+export const MAX_RECOVERIES = 3;
 
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
@@ -192,6 +199,8 @@ export class JobManager {
     let lease: ClusterLease | undefined;
     let clusterInfo: JobResultDoc['cluster'] = { transport: 'none', workers: 0, shards: 0, rows: 0, features: 0 };
     let doc: JobResultDoc;
+    const recoveries: Recovery[] = [];
+    const rebalances: RebalanceEvent[] = [];
     try {
       await Promise.resolve();
       lease = await this.o.clusterFor(spec, signal);
@@ -207,48 +216,87 @@ export class JobManager {
               () => undefined,
             )
           : undefined;
-      const workers = lease.workers;
-      const transport = lease.transport;
-      const resume = await this.loadCheckpoint(rec.id, spec);
+      let workers = lease.workers;
+      let transport = lease.transport;
+      let resume = await this.loadCheckpoint(rec.id, spec);
       // A resumed job keeps the shard count it started with (a data file may have changed size).
       const shardCount = resume?.shardCount ?? shardCountFor(spec, fileBytes);
       if (resume !== null) this.o.log?.('info', 'job resumed from a checkpoint', { job: rec.id, round: resume.runner.rounds });
       const cp = this.o.checkpoints;
-      const outcome = await runJob(rec.id, spec, lease.cluster, shardCount, {
-        signal,
-        ...(cp === undefined
-          ? {}
-          : {
-              checkpoint: {
-                store: cp.store,
-                everySeconds: cp.everySeconds,
-                resume,
-                onSaved: (round, bytes, seconds) => {
-                  this.metrics.checkpoint?.({ bytes, seconds });
-                  this.o.log?.('debug', 'checkpoint saved', { job: rec.id, round, stateBytes: bytes, seconds });
-                },
-              },
-            }),
-        onLayout: (l) => (clusterInfo = { transport, workers, shards: l.shardCount, rows: l.rows, features: l.cols }),
-        onProgress: (p) => {
-          rec.progress = p;
-          this.metrics.jobProgress(rec.id, p);
-          this.o.log?.('debug', 'progress', {
-            job: rec.id,
-            round: p.round,
-            iteration: p.iteration,
-            objective: p.objective,
-            gradNorm: p.gradNorm,
+      let outcome: RunOutcome;
+      for (;;) {
+        let lastRound = resume?.runner.rounds ?? 0;
+        try {
+          outcome = await runJob(rec.id, spec, lease.cluster, shardCount, {
+            signal,
+            ...(cp === undefined
+              ? {}
+              : {
+                  checkpoint: {
+                    store: cp.store,
+                    everySeconds: cp.everySeconds,
+                    resume,
+                    onSaved: (round, bytes, seconds) => {
+                      this.metrics.checkpoint?.({ bytes, seconds });
+                      this.o.log?.('debug', 'checkpoint saved', { job: rec.id, round, stateBytes: bytes, seconds });
+                    },
+                  },
+                }),
+            onLayout: (l) => (clusterInfo = { transport, workers, shards: l.shardCount, rows: l.rows, features: l.cols }),
+            onProgress: (p) => {
+              rec.progress = p;
+              this.metrics.jobProgress(rec.id, p);
+              this.o.log?.('debug', 'progress', {
+                job: rec.id,
+                round: p.round,
+                iteration: p.iteration,
+                objective: p.objective,
+                gradNorm: p.gradNorm,
+              });
+              this.emit(rec, 'progress');
+            },
+            onRound: (r) => {
+              lastRound++;
+              this.metrics.round({ ...r, jobId: rec.id, transport });
+            },
           });
-          this.emit(rec, 'progress');
-        },
-        onRound: (r) => this.metrics.round({ ...r, jobId: rec.id, transport }),
-      });
+          break;
+        } catch (e) {
+          // A worker died mid-job: its shards' sticky state is gone, but the last checkpoint (or
+          // round 0) is not. Go on from there on the workers that are left — the result is the
+          // same bits, only the rounds since the checkpoint are run twice.
+          const err = toOptfleetError(e);
+          if (err.code !== ERROR_CODES.WORKER_LOST || signal.aborted || this.shuttingDown || recoveries.length >= MAX_RECOVERIES) throw e;
+          rebalances.push(...(lease.cluster.rebalances?.() ?? []));
+          await lease.cluster.close().catch(() => undefined);
+          lease = undefined;
+          lease = await this.o.clusterFor(spec, signal, { recovery: true }).catch((why: unknown) => {
+            throw new OptfleetError(
+              ERROR_CODES.WORKER_LOST,
+              `${err.message}; no worker left to resume on (${toOptfleetError(why).message})`,
+            );
+          });
+          workers = lease.workers;
+          transport = lease.transport;
+          resume = cp === undefined ? null : await this.loadCheckpoint(rec.id, spec);
+          const from = resume?.runner.rounds ?? 0;
+          recoveries.push({ lostAtRound: lastRound, error: err.message, resumedFromRound: from, workers });
+          this.metrics.recovery?.(lastRound - from);
+          this.o.log?.('warn', 'worker lost mid-job; resuming on the remaining workers', {
+            job: rec.id,
+            error: err.message,
+            lostAtRound: lastRound,
+            resumedFromRound: from,
+            workers,
+          });
+        }
+      }
       doc = {
         status: 'SUCCEEDED',
         job: { id: rec.id, name: rec.name, spec },
         cluster: clusterInfo,
         ...(outcome.resumedFrom === undefined ? {} : { resumedFrom: outcome.resumedFrom }),
+        ...(recoveries.length === 0 ? {} : { recoveries }),
         final: outcome.final,
         history: outcome.history,
       };
@@ -256,7 +304,14 @@ export class JobManager {
       const err = toOptfleetError(e);
       const status: JobStatus = err.code === ERROR_CODES.CANCELLED ? 'CANCELLED' : 'FAILED';
       rec.error = err.toWire();
-      doc = { status, error: err.toWire(), job: { id: rec.id, name: rec.name, spec }, cluster: clusterInfo, history: [] };
+      doc = {
+        status,
+        error: err.toWire(),
+        job: { id: rec.id, name: rec.name, spec },
+        cluster: clusterInfo,
+        ...(recoveries.length === 0 ? {} : { recoveries }),
+        history: [],
+      };
       this.o.log?.(status === 'CANCELLED' ? 'info' : 'warn', 'job ended', {
         job: rec.id,
         status,
@@ -269,10 +324,10 @@ export class JobManager {
     }
     if (!this.shuttingDown) {
       await this.o.checkpoints?.store.remove(rec.id).catch((e: unknown) => {
-        this.o.log?.('warn', 'could not remove a finished job\'s checkpoint', { job: rec.id, error: String(e) });
+        this.o.log?.('warn', "could not remove a finished job's checkpoint", { job: rec.id, error: String(e) });
       });
     }
-    const rebalances = lease?.cluster.rebalances?.() ?? [];
+    rebalances.push(...(lease?.cluster.rebalances?.() ?? []));
     if (rebalances.length > 0) doc = { ...doc, cluster: { ...doc.cluster, rebalances: [...rebalances] } };
     rec.state = doc.status;
     rec.result = doc;

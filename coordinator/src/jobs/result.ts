@@ -46,6 +46,17 @@ export interface FinalState {
   readonly bytesReceived: number;
 }
 
+/** A worker lost mid-job, survived by resuming on the remaining workers. */
+export interface Recovery {
+  /** Rounds run when the loss was noticed. */
+  readonly lostAtRound: number;
+  readonly error: string;
+  /** The checkpoint's round it went on from (0: from the start). */
+  readonly resumedFromRound: number;
+  /** Workers it went on with. */
+  readonly workers: number;
+}
+
 export interface JobResultDoc {
   readonly status: JobStatus;
   readonly error?: ErrorValue;
@@ -62,6 +73,8 @@ export interface JobResultDoc {
   };
   readonly final?: FinalState;
   readonly history: HistoryEntry[];
+  /** Worker losses the job survived. */
+  readonly recoveries?: readonly Recovery[];
   /** Set when a restarted coordinator resumed the job from a checkpoint taken at `round`. */
   readonly resumedFrom?: { readonly round: number; readonly savedAtMs: number };
 }
