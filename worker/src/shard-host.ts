@@ -9,6 +9,7 @@ import {
   invalidArgument,
   preReduce,
   shardRange,
+  buildGraph,
   type JobSpec,
   type Op,
   type TreeNodeValue,
@@ -23,6 +24,7 @@ import { bilinearConstants, bilinearLipschitz, bilinearShard } from './shards/bi
 import { droLipschitz, droShard } from './shards/dro.js';
 import { matrixGameLipschitz, matrixGameShard, policemanBurglar, readPayoffCsv } from './shards/matrix-game.js';
 import { operatorDim, type OperatorData } from './tasks/operator.js';
+import { walkJob, walkShardData } from './shards/graph-token.js';
 import type { OpExecutor } from './executor.js';
 
 /** What a worker reports about each shard it built. */
@@ -62,6 +64,19 @@ interface HostedJob {
 
 function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
   const m = s.matrix;
+  if (s.walk !== undefined) {
+    // graph-token: one row per agent (the cluster's row offsets index agents in shard order).
+    const agents = m.rows / s.walk.graph.rowsPerAgent;
+    return {
+      shard: s.shard,
+      rows: agents,
+      cols: s.walk.graph.d,
+      nnz: m.rows * m.cols,
+      maxRowNormSq: 0,
+      lipschitz: 0,
+      bytes: shardBytes(s),
+    };
+  }
   return {
     shard: s.shard,
     rows: m.rows,
@@ -100,7 +115,12 @@ export class ShardHost {
     const shards = new Map<number, ShardData>();
     const problem = spec.problem;
     let operator: OperatorData | null = null;
-    if (problem.kind === 'bilinear-game') {
+    if (problem.kind === 'graph-token') {
+      if (spec.algorithm.name !== 'sa-srrw') throw invalidArgument('spec.algorithm.name: graph-token problems run sa-srrw');
+      const g = await buildGraph(problem, spec.seed);
+      const job = walkJob(problem, spec.algorithm, spec.seed, g, shardCount);
+      for (const s of owned) shards.set(s, walkShardData(job, s));
+    } else if (problem.kind === 'bilinear-game') {
       const data = problem.data;
       const seed = data.seed ?? spec.seed;
       const game = bilinearConstants(seed, data.m, data.mu, data.sigma);
@@ -189,7 +209,7 @@ export class ShardHost {
   /** The shard's state record, with every slot the op needs allocated (zeros) on first use. */
   private stateFor(job: HostedJob, shard: ShardData, op: Op): Record<string, Float64Array> {
     const st = job.state.get(shard.shard)!;
-    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard.matrix.rows));
+    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard, job.spec));
     return st;
   }
 

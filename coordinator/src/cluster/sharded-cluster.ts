@@ -5,6 +5,7 @@
  */
 import {
   opResultLength,
+  opTakesIterates,
   combineNodes,
   invalidArgument,
   ERROR_CODES,
@@ -117,8 +118,11 @@ export class ShardedCluster implements Cluster {
     const layout = this.layout;
     if (layout === undefined) throw new OptfleetError(ERROR_CODES.FAILED_PRECONDITION, 'round before open');
     if (req.points.length !== OP_POINTS[req.op]) throw invalidArgument(`round.points: op ${req.op} takes ${OP_POINTS[req.op]} points`);
-    for (const [i, p] of req.points.entries()) {
-      if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
+    // token-walk's points are token records, checked against the walk tables by the task.
+    if (opTakesIterates(req.op)) {
+      for (const [i, p] of req.points.entries()) {
+        if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
+      }
     }
     const perWorker: Array<Array<{ shard: number; indices: Uint32Array | null }>> = this.workers.map(() => []);
     if (req.rows === 'all') {
@@ -128,7 +132,7 @@ export class ShardedCluster implements Cluster {
         perWorker[this.shardOwner[s]!]!.push({ shard: s, indices: idx });
       }
     }
-    const expected = opResultLength(req.op, layout.cols);
+    const expected = opResultLength(req.op, layout.cols, req.points);
     const replies = await Promise.all(
       this.workers.map((w, k) =>
         perWorker[k]!.length === 0

@@ -21,6 +21,18 @@ export interface HistoryEntry {
   readonly drift?: number;
 }
 
+/** graph-token jobs: the score of one α over its tokens. */
+export interface PerAlpha {
+  readonly alpha: number;
+  /** Mean over tokens of ‖θ_n − θ*‖² / betaTheta_n. */
+  readonly scaledMse: number;
+  /** Standard error of that mean (null with one token). */
+  readonly stderr: number | null;
+  /** tr V_θ(α) from the covariance theory (null where not computable). */
+  readonly theory: number | null;
+  readonly tokens: number;
+}
+
 export interface FinalState {
   readonly x: number[];
   /** Minimization problems: f and ‖∇f‖ at x. */
@@ -43,6 +55,14 @@ export interface FinalState {
   readonly stopReason: string;
   readonly bytesSent: number;
   readonly bytesReceived: number;
+  /** graph-token: per α, the scaled MSE over its tokens next to the theory value. */
+  readonly perAlpha?: PerAlpha[];
+  /** graph-token: θ* of (1/N) Σ F_i. */
+  readonly thetaStar?: number[];
+  /** graph-token: token hops, hops that crossed to another shard, and visit entries each token carries. */
+  readonly hops?: number;
+  readonly crossings?: number;
+  readonly boundary?: number;
 }
 
 export interface JobResultDoc {

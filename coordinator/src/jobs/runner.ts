@@ -10,6 +10,7 @@ import { meanOperator, residual } from '../algorithms/operator/residual.js';
 import { operatorGeometry } from '../algorithms/operator/geometry.js';
 import type { Cluster, JobLayout } from '../cluster/cluster.js';
 import type { FinalState, HistoryEntry } from './result.js';
+import { runTokenJob } from './token-runner.js';
 
 export interface RunProgress {
   readonly round: number;
@@ -50,6 +51,11 @@ export interface RunOutcome {
 /** Default shard count when the spec has none. */
 export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
   if (spec.shards !== undefined) return spec.shards;
+  if (spec.problem.kind === 'graph-token') {
+    // About 64 agents a shard (an edge list's size is unknown here: 8; empty shards are allowed).
+    const g = spec.problem.graph;
+    return g.source === 'g12' ? 1 : g.source === 'rgg' ? Math.max(1, Math.min(64, Math.ceil(g.nodes / 64))) : 8;
+  }
   const data = spec.problem.data;
   if (data.source === 'synthetic') return defaultShardCount(data.n);
   // (file data only from here)
@@ -91,6 +97,7 @@ export async function runJob(
   const t0 = now();
   const layout = await cluster.open(jobId, spec, shardCount);
   hooks.onLayout?.(layout);
+  if (spec.problem.kind === 'graph-token') return runTokenJob(spec, cluster, layout, hooks, t0);
   const problem = spec.problem;
   const info: ProblemInfo =
     problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'

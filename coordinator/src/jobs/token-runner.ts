@@ -1,0 +1,165 @@
+/**
+ * Runs a graph-token (SA-SRRW) job: builds the same graph, partition and visit layout the workers
+ * build, drives token-walk rounds until every token has walked its steps, then scores each α:
+ * the mean and standard error over its tokens of ‖θ_n − θ*‖² / betaTheta_n, next to the
+ * covariance theory tr V_θ(α) where it is computable.
+ */
+import { ERROR_CODES, OptfleetError, baseChain, buildGraph, partitionGraph, thetaDim, visitLayout, type JobSpec } from '@optfleet/proto';
+import { SrrwDriver } from '../algorithms/graph-token/driver.js';
+import { densePattern, graphObjective } from '../algorithms/graph-token/objective.js';
+import { SrrwTheory, THEORY_MAX_NODES } from '../algorithms/graph-token/theory.js';
+import type { Cluster, JobLayout } from '../cluster/cluster.js';
+import type { FinalState, HistoryEntry, PerAlpha } from './result.js';
+import type { RunHooks, RunOutcome } from './runner.js';
+
+/** Progress entries kept in the history (one per percent of the total steps). */
+const HISTORY_POINTS = 100;
+
+export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLayout, hooks: RunHooks, t0: number): Promise<RunOutcome> {
+  const now = hooks.now ?? (() => performance.now() / 1000);
+  const problem = spec.problem;
+  const alg = spec.algorithm;
+  if (problem.kind !== 'graph-token' || alg.name !== 'sa-srrw') {
+    throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, 'spec.algorithm.name: graph-token problems run sa-srrw');
+  }
+  const g = await buildGraph(problem, spec.seed);
+  const chain = baseChain(g, alg.walk);
+  const shardOf = partitionGraph(g, layout.shardCount);
+  const visits = visitLayout(g, shardOf, layout.shardCount, problem.visits);
+  // The workers built their shards from the same spec: their agent counts must be ours.
+  for (let s = 0; s < layout.shardCount; s++) {
+    const rows = layout.rowOffsets[s + 1]! - layout.rowOffsets[s]!;
+    if (rows !== visits.size[s]) {
+      throw new OptfleetError(
+        ERROR_CODES.INTERNAL,
+        `shard ${s}: the worker built ${rows} agents, the coordinator's partition has ${visits.size[s]}`,
+      );
+    }
+  }
+  const rowOfNode = new Int32Array(g.n);
+  for (let i = 0; i < g.n; i++) rowOfNode[i] = layout.rowOffsets[shardOf[i]!]! + visits.local[i]!;
+  const losses = {
+    loss: problem.loss,
+    seed: problem.dataSeed ?? spec.seed,
+    g12: problem.graph.source === 'g12',
+    points: problem.points,
+    features: problem.features,
+  };
+  const d = thetaDim(losses);
+  const driver = new SrrwDriver(alg, { nodes: g.n, d, boundary: visits.boundary, rowOfNode, seed: spec.seed });
+  const totalSteps = driver.tokens * alg.steps;
+
+  const history: HistoryEntry[] = [];
+  let rounds = 0;
+  let bytesSent = 0;
+  let bytesReceived = 0;
+  let stopReason = '';
+  let nextMark = 1;
+  for (;;) {
+    if (hooks.signal?.aborted) throw new OptfleetError(ERROR_CODES.CANCELLED, 'job cancelled');
+    if (rounds >= spec.stop.maxRounds) {
+      stopReason = `maxRounds (${spec.stop.maxRounds}) reached`;
+      break;
+    }
+    if (now() - t0 >= spec.stop.maxSeconds) {
+      stopReason = `maxSeconds (${spec.stop.maxSeconds}) reached`;
+      break;
+    }
+    const ask = driver.ask();
+    if (ask.kind === 'done') {
+      stopReason = ask.reason;
+      break;
+    }
+    const start = now();
+    const res = await cluster.round({ op: ask.op, points: ask.points, rows: ask.rows });
+    rounds++;
+    bytesSent += res.bytesOut;
+    bytesReceived += res.bytesIn;
+    const hopsBefore = driver.hops();
+    driver.tell(res.sum);
+    const theta = driver.iterate();
+    for (let k = 0; k < theta.length; k++) {
+      if (!Number.isFinite(theta[k]!)) {
+        const t = Math.floor(k / d);
+        throw new OptfleetError(
+          ERROR_CODES.DIVERGED,
+          `token ${t} (alpha ${driver.alphaOf(t)}): θ[${k % d}] is ${theta[k]} at step ${driver.stepsOf(t)} (round ${rounds}): the iteration diverged`,
+        );
+      }
+    }
+    hooks.onRound?.({
+      op: ask.op,
+      purpose: 'algorithm',
+      seconds: now() - start,
+      oracleCalls: driver.hops() - hopsBefore,
+      bytesOut: res.bytesOut,
+      bytesIn: res.bytesIn,
+    });
+    const done = driver.iterations();
+    if (done * HISTORY_POINTS >= nextMark * totalSteps) {
+      while (done * HISTORY_POINTS >= nextMark * totalSteps) nextMark++;
+      const entry: HistoryEntry = { round: rounds, iteration: done, seconds: now() - t0, oracleCalls: driver.hops() };
+      history.push(entry);
+      hooks.onProgress?.({ ...entry, objective: NaN, gradNorm: NaN, fraction: done / totalSteps });
+    }
+  }
+
+  const obj = graphObjective(losses, g, chain, problem.l2);
+  const theory =
+    g.n <= THEORY_MAX_NODES && alg.walk !== 'nbrw'
+      ? new SrrwTheory({
+          n: g.n,
+          p: densePattern(chain),
+          mu: chain.mu,
+          h: obj.h,
+          j: obj.j,
+          d,
+          a: alg.a,
+          b: alg.b,
+          sampling: alg.walk === 'iid' ? 'iid' : 'chain',
+        })
+      : null;
+  const perAlpha: PerAlpha[] = alg.alpha.map((alpha, k) => {
+    const s: number[] = [];
+    for (let t = k * alg.tokens; t < (k + 1) * alg.tokens; t++) {
+      const th = driver.thetaOf(t);
+      let e2 = 0;
+      for (let j = 0; j < d; j++) e2 += (th[j]! - obj.thetaStar[j]!) ** 2;
+      // betaTheta_n = (n+1)^(−b) after n steps.
+      s.push(e2 * Math.pow(driver.stepsOf(t) + 1, alg.b));
+    }
+    const mean = s.reduce((p, q) => p + q, 0) / s.length;
+    const sd = s.length > 1 ? Math.sqrt(s.reduce((p, q) => p + (q - mean) ** 2, 0) / (s.length - 1)) : NaN;
+    const tv = theory?.trace(alpha) ?? null;
+    return { alpha, scaledMse: mean, stderr: s.length > 1 ? sd / Math.sqrt(s.length) : null, theory: tv, tokens: alg.tokens };
+  });
+  const seconds = now() - t0;
+  const hops = driver.hops();
+  const final: FinalState = {
+    x: Array.from(driver.iterate()),
+    rounds,
+    evaluationRounds: 0,
+    oracleCalls: hops,
+    evaluationCalls: 0,
+    iterations: driver.iterations(),
+    seconds,
+    stopReason,
+    bytesSent,
+    bytesReceived,
+    perAlpha,
+    thetaStar: Array.from(obj.thetaStar),
+    hops,
+    crossings: driver.crossings(),
+    boundary: visits.boundary,
+  };
+  hooks.onProgress?.({
+    round: rounds,
+    iteration: driver.iterations(),
+    oracleCalls: hops,
+    objective: NaN,
+    gradNorm: NaN,
+    seconds,
+    fraction: 1,
+  });
+  return { final, history, layout };
+}
