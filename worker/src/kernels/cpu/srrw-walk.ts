@@ -81,6 +81,41 @@ export function kernelRow(g: WalkGraph, i: number, alpha: number, r: (j: number)
 }
 
 /**
+ * Step n → n+1 landing on `node` (an agent of this shard): the visit update
+ * (S ← S/(1−γ), y_node += γS, in logs), then the SA step at θ_n. Returns the new log S.
+ */
+function arrive(
+  g: WalkGraph,
+  sh: WalkShard,
+  rec: Float64Array,
+  th: number,
+  bnd: number,
+  node: number,
+  n: number,
+  logS: number,
+  ea: number,
+  eb: number,
+  interiorR: Float64Array,
+  ibase: number,
+  dir: Float64Array,
+): number {
+  const gamma = Math.pow(n + 2, -ea);
+  const beta = Math.pow(n + 2, -eb);
+  const ls = logS - Math.log1p(-gamma);
+  const add = Math.log(gamma) + ls - g.lmu[node]!;
+  const s = g.slot[node]!;
+  if (s >= 0) rec[bnd + s] = logAddExp(rec[bnd + s]!, add);
+  else interiorR[ibase - 1 - s] = logAddExp(interiorR[ibase - 1 - s]!, add);
+  const d = g.d;
+  const rpa = g.rowsPerAgent;
+  dir.fill(0);
+  const li = g.local[node]!;
+  addDirection(g.loss, d, rpa, g.kappa, sh.x, li * rpa * d, sh.y, li * rpa, rec, th, g.weight[node]!, dir);
+  for (let j = 0; j < d; j++) rec[th + j] = rec[th + j]! + beta * dir[j]!;
+  return ls;
+}
+
+/**
  * Advances the token whose record starts at rec[off] (advanced in place) while it stays on this
  * shard's agents, until it has walked `steps` steps or `hopCap` hops this call.
  * interiorR holds this shard's interior entries r for every token; the token's block starts at ibase.
@@ -103,10 +138,8 @@ export function walkToken(
   const ea = params[pOff + TOKEN_PARAMS.A]!;
   const eb = params[pOff + TOKEN_PARAMS.B]!;
   const steps = params[pOff + TOKEN_PARAMS.STEPS]!;
-  const d = g.d;
   const th = off + TOKEN.THETA;
-  const bnd = th + d;
-  const rpa = g.rowsPerAgent;
+  const bnd = th + g.d;
   const w = scratch.w;
   const dir = scratch.dir;
   let n = rec[off + TOKEN.N]!;
@@ -121,24 +154,9 @@ export function walkToken(
   let hops = 0;
   let crossings = 0;
 
-  /** Step n → n+1 landing on `node` (this shard's agent): visit update, then the SA step at θ_n. */
-  const arrive = (): void => {
-    const gamma = Math.pow(n + 2, -ea);
-    const beta = Math.pow(n + 2, -eb);
-    logS -= Math.log1p(-gamma);
-    const add = Math.log(gamma) + logS - g.lmu[node]!;
-    const s = g.slot[node]!;
-    if (s >= 0) rec[bnd + s] = logAddExp(rec[bnd + s]!, add);
-    else interiorR[ibase - 1 - s] = logAddExp(interiorR[ibase - 1 - s]!, add);
-    dir.fill(0);
-    const li = g.local[node]!;
-    addDirection(g.loss, d, rpa, g.kappa, sh.x, li * rpa * d, sh.y, li * rpa, rec, th, g.weight[node]!, dir);
-    for (let j = 0; j < d; j++) rec[th + j] = rec[th + j]! + beta * dir[j]!;
-    n++;
-  };
-
   if (pending === 1) {
-    arrive();
+    logS = arrive(g, sh, rec, th, bnd, node, n, logS, ea, eb, interiorR, ibase, dir);
+    n++;
     pending = 0;
   }
   while (n < steps && hops < hopCap) {
@@ -218,7 +236,8 @@ export function walkToken(
       crossings++;
       break;
     }
-    arrive();
+    logS = arrive(g, sh, rec, th, bnd, node, n, logS, ea, eb, interiorR, ibase, dir);
+    n++;
   }
   rec[off + TOKEN.N] = n;
   rec[off + TOKEN.NODE] = node;
