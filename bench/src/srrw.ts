@@ -7,7 +7,8 @@
  *      the theory tr V_θ(α); baselines SRW and NBRW (1/deg weights) and i.i.d. agent sampling;
  *  (b) MSE against n (log-log) for MHRW, i.i.d. and SRRW, from checkpoints of the same tokens;
  *  (c) crossing rate and hops per second of a job in-process and on 2 gRPC workers;
- *  (d) hops per second as the number of concurrent tokens grows.
+ *  (d) hops per second as the number of concurrent tokens grows;
+ *  (e) longer walks (n = 10⁶) for large α: does the finite-n saturation of (a) lift toward theory?
  * (a) and (b) walk the tokens with the worker kernel on this thread (one shard: the trajectories
  * are bit-identical to a sharded run, see the tests); (c) and (d) run real optfleet jobs.
  */
@@ -33,6 +34,9 @@ export const SRRW_BENCH = {
   jobAlpha: 10,
   concurrency: [1, 4, 16, 64],
   concurrencySteps: 4000,
+  longAlphas: [5, 20],
+  longTokens: 8,
+  longCheckpoints: [100_000, 300_000, 1_000_000],
 } as const;
 
 type Walk = 'mhrw' | 'srw' | 'nbrw' | 'iid';
@@ -59,17 +63,18 @@ interface Curve {
   readonly stepsPerSecond: number;
 }
 
-async function curves(log: (s: string) => void): Promise<{ curves: Curve[]; thetaStarGrad: number; edges: number }> {
-  const c = SRRW_BENCH;
+interface CurveSet {
+  readonly runs: ReadonlyArray<readonly [string, Walk, number]>;
+  readonly tokens: number;
+  readonly checkpoints: readonly number[];
+}
+
+async function curves(log: (s: string) => void, set: CurveSet): Promise<{ curves: Curve[]; thetaStarGrad: number; edges: number }> {
+  const c = { ...SRRW_BENCH, tokens: set.tokens, checkpoints: set.checkpoints, steps: set.checkpoints.at(-1)! };
   const base = specFor('mhrw', [0], 1, c.steps);
   if (base.problem.kind !== 'graph-token') throw new Error('unreachable');
   const g = await buildGraph(base.problem, base.seed);
-  const runs: Array<[string, Walk, number]> = [
-    ...c.alphas.map((a): [string, Walk, number] => [a === 0 ? 'MHRW (α=0)' : `SRRW α=${a}`, 'mhrw', a]),
-    ['SRW, 1/deg weights', 'srw', 0],
-    ['NBRW, 1/deg weights', 'nbrw', 0],
-    ['i.i.d. uniform agents', 'iid', 0],
-  ];
+  const runs = set.runs;
   const out: Curve[] = [];
   let gradNorm = 0;
   for (const [label, walk, alpha] of runs) {
@@ -178,7 +183,20 @@ export async function runSrrwBench(
 ): Promise<{ table: string; json: Record<string, unknown>; figures: Record<string, string> }> {
   const c = SRRW_BENCH;
   const t0 = nowMs();
-  const { curves: cs, thetaStarGrad, edges } = await curves(log);
+  const {
+    curves: cs,
+    thetaStarGrad,
+    edges,
+  } = await curves(log, {
+    runs: [
+      ...c.alphas.map((a): [string, Walk, number] => [a === 0 ? 'MHRW (α=0)' : `SRRW α=${a}`, 'mhrw', a]),
+      ['SRW, 1/deg weights', 'srw', 0],
+      ['NBRW, 1/deg weights', 'nbrw', 0],
+      ['i.i.d. uniform agents', 'iid', 0],
+    ],
+    tokens: c.tokens,
+    checkpoints: c.checkpoints,
+  });
   const last = c.checkpoints.length - 1;
   const summary = cs
     .filter((x) => x.walk === 'mhrw')
@@ -242,6 +260,22 @@ export async function runSrrwBench(
     ]),
   );
 
+  log('srrw bench: (e) long walks');
+  const long = await curves(log, {
+    runs: c.longAlphas.map((a): [string, Walk, number] => [`SRRW α=${a}`, 'mhrw', a]),
+    tokens: c.longTokens,
+    checkpoints: c.longCheckpoints,
+  });
+  const tableE = renderTable(
+    `(e) longer walks: scaled MSE (± s.e.) against n, ${c.longTokens} tokens each`,
+    [{ header: 'walk' }, ...c.longCheckpoints.map((n) => ({ header: `n=${n}` })), { header: 'theory' }],
+    long.curves.map((x) => [
+      x.label,
+      ...x.scaled.map((v, k) => `${v.toPrecision(3)} ± ${x.scaledStderr[k]!.toPrecision(2)}`),
+      x.theory?.toPrecision(3) ?? 'n/a',
+    ]),
+  );
+
   const alphaFigure = await renderVegaLiteSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `SA-SRRW on RGG N=${c.nodes}: scaled MSE vs α (n=${c.steps}, ${c.tokens} tokens)`,
@@ -274,7 +308,7 @@ export async function runSrrwBench(
     },
   } as Parameters<typeof renderVegaLiteSvg>[0]);
   return {
-    table: [tableA, '', tableB, '', tableC, '', tableD, `total ${fixed((nowMs() - t0) / 1000, 1)} s`].join('\n'),
+    table: [tableA, '', tableB, '', tableC, '', tableD, '', tableE, `total ${fixed((nowMs() - t0) / 1000, 1)} s`].join('\n'),
     json: {
       summary,
       config: c,
@@ -282,6 +316,7 @@ export async function runSrrwBench(
       curves: cs,
       crossing: jobsC,
       concurrency: jobsD,
+      long: long.curves,
     },
     figures: { 'srrw-alpha.svg': alphaFigure, 'srrw-mse-steps.svg': mseFigure },
   };

@@ -4,7 +4,17 @@
  * the mean and standard error over its tokens of ‖θ_n − θ*‖² / betaTheta_n, next to the
  * covariance theory tr V_θ(α) where it is computable.
  */
-import { ERROR_CODES, OptfleetError, baseChain, buildGraph, partitionGraph, thetaDim, visitLayout, type JobSpec } from '@optfleet/proto';
+import {
+  ERROR_CODES,
+  LIMITS,
+  OptfleetError,
+  baseChain,
+  buildGraph,
+  partitionGraph,
+  thetaDim,
+  visitLayout,
+  type JobSpec,
+} from '@optfleet/proto';
 import { SrrwDriver } from '../algorithms/graph-token/driver.js';
 import { densePattern, graphObjective } from '../algorithms/graph-token/objective.js';
 import { SrrwTheory, THEORY_MAX_NODES } from '../algorithms/graph-token/theory.js';
@@ -47,6 +57,14 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
   };
   const d = thetaDim(losses);
   const driver = new SrrwDriver(alg, { nodes: g.n, d, boundary: visits.boundary, rowOfNode, seed: spec.seed });
+  // Every round carries all token records in one tensor; workers refuse tensors over this size.
+  const perRound = driver.tokens * driver.len;
+  if (perRound > LIMITS.features) {
+    throw new OptfleetError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `spec.algorithm.tokens: ${driver.tokens} tokens × ${driver.len} values (θ, header and ${visits.boundary} boundary visit entries) = ${perRound} is over the per-round limit of ${LIMITS.features} values (use fewer tokens, fewer shards or problem.visits: split)`,
+    );
+  }
   const totalSteps = driver.tokens * alg.steps;
 
   const history: HistoryEntry[] = [];
