@@ -1,6 +1,8 @@
 /** Graph sources, validation, base chains and the locality-aware partition. */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { validateJobSpec } from '../job-spec.js';
+import { parseJobSpec, validateJobSpec } from '../job-spec.js';
+import { buildGraph } from './source.js';
 import { baseChain, validateChain } from './chain.js';
 import { parseEdgeList } from './edge-list.js';
 import { g12Graph } from './g12.js';
@@ -122,4 +124,21 @@ describe('graph-token job spec', () => {
       /spec\.problem\.graph\.nodes: must be ≥ 2/,
     );
   });
+});
+
+describe('graph-token examples', () => {
+  const repo = new URL('../../../', import.meta.url);
+  for (const name of ['graph-token-g12', 'graph-token-rgg-logistic', 'graph-token-file']) {
+    it(`examples/${name}.yaml is a valid spec whose graph builds connected`, async () => {
+      const spec = parseJobSpec(await readFile(new URL(`examples/${name}.yaml`, repo), 'utf8'), name);
+      if (spec.problem.kind !== 'graph-token') throw new Error('not a graph-token example');
+      const problem =
+        spec.problem.graph.source === 'file'
+          ? { ...spec.problem, graph: { source: 'file' as const, path: new URL(spec.problem.graph.path, repo).pathname } }
+          : spec.problem;
+      const g = await buildGraph(problem, spec.seed);
+      expect(components(g).count).toBe(1);
+      if (name === 'graph-token-file') expect([g.n, g.edges]).toEqual([200, 1093]);
+    });
+  }
 });
