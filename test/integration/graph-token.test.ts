@@ -97,6 +97,17 @@ describe('graph-token jobs', () => {
       },
       /bad\.txt:2: node id "x" is not a non-negative integer/,
     ],
+    [
+      'token records over the per-round limit',
+      () =>
+        Promise.resolve({
+          ...job,
+          shards: 2,
+          problem: { kind: 'graph-token', graph: { source: 'rgg', nodes: 2000 }, visits: 'token' },
+          algorithm: { ...job.algorithm, alpha: [1], tokens: 5000, steps: 10 },
+        }),
+      /spec\.algorithm\.tokens: 5000 tokens × 2011 values .* over the per-round limit of 10000000/,
+    ],
   ];
 
   for (const [label, make, message] of bad) {
