@@ -19,6 +19,8 @@ export interface HistoryEntry {
   readonly gap?: number;
   /** Estimator drift ‖g̃ − ∇f‖ at a full snapshot, for methods that report it (PAGE). */
   readonly drift?: number;
+  /** graph-token: mean ‖θ − θ*‖² over each α's tokens (in alpha order), at this point of the walk. */
+  readonly mse?: number[];
 }
 
 /** graph-token jobs: the score of one α over its tokens. */

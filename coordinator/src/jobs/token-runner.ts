@@ -67,6 +67,17 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
   }
   const totalSteps = driver.tokens * alg.steps;
 
+  // θ* first, so history entries can carry the per-α MSE as the tokens walk.
+  const obj = graphObjective(losses, g, chain, problem.l2);
+  const msePerAlpha = (): number[] =>
+    alg.alpha.map((_, k) => {
+      let s = 0;
+      for (let t = k * alg.tokens; t < (k + 1) * alg.tokens; t++) {
+        const th = driver.thetaOf(t);
+        for (let j = 0; j < d; j++) s += (th[j]! - obj.thetaStar[j]!) ** 2;
+      }
+      return s / alg.tokens;
+    });
   const history: HistoryEntry[] = [];
   let rounds = 0;
   let bytesSent = 0;
@@ -116,13 +127,12 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
     const done = driver.iterations();
     if (done * HISTORY_POINTS >= nextMark * totalSteps) {
       while (done * HISTORY_POINTS >= nextMark * totalSteps) nextMark++;
-      const entry: HistoryEntry = { round: rounds, iteration: done, seconds: now() - t0, oracleCalls: driver.hops() };
+      const entry: HistoryEntry = { round: rounds, iteration: done, seconds: now() - t0, oracleCalls: driver.hops(), mse: msePerAlpha() };
       history.push(entry);
       hooks.onProgress?.({ ...entry, objective: NaN, gradNorm: NaN, fraction: done / totalSteps });
     }
   }
 
-  const obj = graphObjective(losses, g, chain, problem.l2);
   const theory =
     g.n <= THEORY_MAX_NODES && alg.walk !== 'nbrw'
       ? new SrrwTheory({
