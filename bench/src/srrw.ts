@@ -6,7 +6,8 @@
  *  (a) scaled MSE ‖θ_n − θ*‖²/betaTheta_n at n = STEPS against α ∈ {0, 1, 2, 5, 10, 20}, next to
  *      the theory tr V_θ(α); baselines SRW and NBRW (1/deg weights) and i.i.d. agent sampling;
  *  (b) MSE against n (log-log) for MHRW, i.i.d. and SRRW, from checkpoints of the same tokens;
- *  (c) crossing rate and hops per second of a job in-process and on 2 gRPC workers;
+ *  (c) shard-crossing and worker-handoff rates and hops per second of a job in-process and on 2
+ *      gRPC workers (a worker walks tokens across all the shards it holds within a round);
  *  (d) hops per second as the number of concurrent tokens grows;
  *  (e) longer walks (n = 10⁶) for large α: does the finite-n saturation of (a) lift toward theory?
  * (a) and (b) walk the tokens with the worker kernel on this thread (one shard: the trajectories
@@ -146,6 +147,7 @@ interface JobRow {
   readonly tokens: number;
   readonly hops: number;
   readonly crossings: number;
+  readonly handoffs: number;
   readonly rounds: number;
   readonly seconds: number;
   readonly bytes: number;
@@ -171,6 +173,7 @@ async function job(
     tokens,
     hops: f.hops ?? 0,
     crossings: f.crossings ?? 0,
+    handoffs: f.handoffs ?? 0,
     rounds: f.rounds,
     seconds: f.seconds,
     bytes: f.bytesSent + f.bytesReceived,
@@ -229,14 +232,24 @@ export async function runSrrwBench(
   }
   const tableC = renderTable(
     `(c) α=${c.jobAlpha}, ${c.jobTokens} tokens × ${c.jobSteps} steps as an optfleet job (spatial k-d partition)`,
-    ['shards', 'transport', 'hops', 'crossing rate', 'boundary nodes', 'rounds', 'seconds', 'hops/s', 'MB on the wire'].map((header) => ({
-      header,
-    })),
+    [
+      'shards',
+      'transport',
+      'hops',
+      'shard crossings/hop',
+      'handoffs/hop',
+      'boundary nodes',
+      'rounds',
+      'seconds',
+      'hops/s',
+      'MB on the wire',
+    ].map((header) => ({ header })),
     jobsC.map((r) => [
       String(r.shards),
       r.transport,
       String(r.hops),
       fixed(r.crossings / r.hops, 4),
+      fixed(r.handoffs / r.hops, 4),
       String(r.boundary),
       String(r.rounds),
       fixed(r.seconds, 2),

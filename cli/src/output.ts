@@ -88,7 +88,7 @@ function summary(doc: JobResultDoc): void {
         process.stdout.write(`alpha ${a.alpha}: scaled MSE ${a.scaledMse.toPrecision(4)}${se}  theory ${th}  (${a.tokens} tokens)\n`);
       }
       process.stdout.write(
-        `${doc.status}: rounds ${f.rounds}  hops ${f.hops ?? 0}  crossings ${f.crossings ?? 0}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`,
+        `${doc.status}: rounds ${f.rounds}  hops ${f.hops ?? 0}  shard crossings ${f.crossings ?? 0}  worker handoffs ${f.handoffs ?? 0}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`,
       );
       return;
     }

@@ -15,7 +15,7 @@ export const PROTOCOL_VERSION = 1;
  * - `op-diff` at points[0], points[1] on the same components: [Σ(F_i(p0) − F_i(p1)) (d values), components evaluated]
  * - `token-walk` (graph-token jobs) with points[0] the token records and points[1] the token
  *   parameters (graph/token.ts): each shard advances the tokens on its agents hop by hop while they
- *   stay on its agents; result: the records it advanced (zeros elsewhere) + [hops, crossings]
+ *   stay on its agents; result: the records it advanced (zeros elsewhere) + [hops, crossings, handoffs]
  */
 export const OPS = ['loss-grad', 'grad-diff', 'saga-init', 'saga-step', 'op-eval', 'op-diff', 'token-walk'] as const;
 export type Op = (typeof OPS)[number];
@@ -35,7 +35,7 @@ export const OP_POINTS: Record<Op, number> = {
   'token-walk': 2,
 };
 
-/** Length of an op's per-shard result vector for d features (token-walk: the token block's length + 2 counters). */
+/** Length of an op's per-shard result vector for d features (token-walk: the token block's length + 3 counters). */
 export function opResultLength(op: Op, d: number, points?: readonly Float64Array[]): number {
   if (op === 'token-walk') return (points?.[0]?.length ?? 0) + TOKEN_TRAILER;
   return op === 'loss-grad' || op === 'saga-init' ? d + 2 : d + 1;

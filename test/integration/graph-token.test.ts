@@ -47,13 +47,23 @@ describe('graph-token jobs', () => {
     expect(b.final!.hops).toBe(a.final!.hops);
     expect(b.final!.crossings).toBe(a.final!.crossings);
     expect(a.final!.hops).toBe(6 * 1500);
-    // The walk really crossed workers: 5 shards over 3 workers, and tokens came back many times.
+    // In-process one worker holds every shard: tokens walk to the end without a handoff.
     expect(a.final!.crossings).toBeGreaterThan(50);
+    expect(a.final!.handoffs).toBe(0);
+    // 5 shards over 3 workers: tokens really were handed between worker processes, many times.
+    expect(b.final!.handoffs).toBeGreaterThan(50);
+    expect(b.final!.handoffs).toBeLessThan(b.final!.crossings!);
     expect(b.final!.rounds).toBeGreaterThan(10);
     expect(b.final!.bytesSent).toBeGreaterThan(0);
     expect(b.cluster.workers).toBe(3);
     expect(b.final!.perAlpha!.map((p) => p.alpha)).toEqual([0, 3]);
     expect(b.final!.perAlpha).toEqual(a.final!.perAlpha);
+    // Tokens pause at the same step counts everywhere: the MSE history is the same bits too.
+    const trace = (d: JobResultDoc) => d.history.map((h) => [h.iteration, h.oracleCalls, bits(h.mse!)]);
+    expect(trace(b)).toEqual(trace(a));
+    expect(a.history.map((h) => h.iteration).slice(0, 3)).toEqual([10, 13, 18]);
+    expect(a.history.at(-1)!.iteration).toBe(1500);
+    expect(a.history.at(-1)!.oracleCalls).toBe(6 * 1500);
     for (const p of a.final!.perAlpha!) expect(p.theory).toBeGreaterThan(0);
   });
 

@@ -17,7 +17,8 @@ import {
 import { maxRowNormSq } from './kernels/cpu/fused.js';
 import { readDataFile, sliceRows, type ParsedDataFile } from './shards/data-file.js';
 import { shardBytes, sharedF64, type ShardData } from './shards/shard-data.js';
-import { OP_STATE } from './tasks/state.js';
+import { OP_STATE, SRRW_INTERIOR } from './tasks/state.js';
+import type { WalkPeer } from './kernels/cpu/srrw-walk.js';
 import { noopWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { syntheticShard } from './shards/synthetic.js';
 import { bilinearConstants, bilinearLipschitz, bilinearShard } from './shards/bilinear.js';
@@ -191,6 +192,7 @@ export class ShardHost {
         indices: item.indices,
         state: this.stateFor(job, shard, w.op),
         operator: job.operator,
+        ...(w.op === 'token-walk' ? { walkPeers: this.walkPeers(job) } : {}),
       };
     });
     const t0 = performance.now();
@@ -204,6 +206,17 @@ export class ShardHost {
     this.metrics.task(w.op, 'ok', (performance.now() - t0) / 1000);
     const results = new Map<number, Float64Array>(w.work.map((item, i) => [item.shard, values[i]!] as const));
     return preReduce(job.shardCount, job.owned, results);
+  }
+
+  /** token-walk: every shard of the job held here with its interior visit state (allocated now). */
+  private walkPeers(job: HostedJob): Array<WalkPeer | undefined> {
+    const peers = new Array<WalkPeer | undefined>(job.shardCount);
+    for (const sh of job.shards.values()) {
+      if (sh.walk === undefined) continue;
+      const interior = this.stateFor(job, sh, 'token-walk')[SRRW_INTERIOR.name]!;
+      peers[sh.shard] = { agents: sh.walk.agents, interior };
+    }
+    return peers;
   }
 
   /** The shard's state record, with every slot the op needs allocated (zeros) on first use. */

@@ -61,9 +61,14 @@ export interface FinalState {
   readonly perAlpha?: PerAlpha[];
   /** graph-token: θ* of (1/N) Σ F_i. */
   readonly thetaStar?: number[];
-  /** graph-token: token hops, hops that crossed to another shard, and visit entries each token carries. */
+  /**
+   * graph-token: token hops; hops onto another shard (a property of the trajectories, the same on
+   * any placement); hops onto a shard of another worker (handoffs: what costs rounds and bytes);
+   * and the visit entries each token carries.
+   */
   readonly hops?: number;
   readonly crossings?: number;
+  readonly handoffs?: number;
   readonly boundary?: number;
 }
 

@@ -22,9 +22,6 @@ import type { Cluster, JobLayout } from '../cluster/cluster.js';
 import type { FinalState, HistoryEntry, PerAlpha } from './result.js';
 import type { RunHooks, RunOutcome } from './runner.js';
 
-/** Progress entries kept in the history (one per percent of the total steps). */
-const HISTORY_POINTS = 100;
-
 export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLayout, hooks: RunHooks, t0: number): Promise<RunOutcome> {
   const now = hooks.now ?? (() => performance.now() / 1000);
   const problem = spec.problem;
@@ -83,7 +80,6 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
   let bytesSent = 0;
   let bytesReceived = 0;
   let stopReason = '';
-  let nextMark = 1;
   for (;;) {
     if (hooks.signal?.aborted) throw new OptfleetError(ERROR_CODES.CANCELLED, 'job cancelled');
     if (rounds >= spec.stop.maxRounds) {
@@ -124,12 +120,12 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
       bytesOut: res.bytesOut,
       bytesIn: res.bytesIn,
     });
-    const done = driver.iterations();
-    if (done * HISTORY_POINTS >= nextMark * totalSteps) {
-      while (done * HISTORY_POINTS >= nextMark * totalSteps) nextMark++;
-      const entry: HistoryEntry = { round: rounds, iteration: done, seconds: now() - t0, oracleCalls: driver.hops(), mse: msePerAlpha() };
+    // Every token pauses at the same step counts: the history is the same on any placement.
+    const cp = driver.takeCheckpoint();
+    if (cp !== null) {
+      const entry: HistoryEntry = { round: rounds, iteration: cp, seconds: now() - t0, oracleCalls: driver.hops(), mse: msePerAlpha() };
       history.push(entry);
-      hooks.onProgress?.({ ...entry, objective: NaN, gradNorm: NaN, fraction: done / totalSteps });
+      hooks.onProgress?.({ ...entry, objective: NaN, gradNorm: NaN, fraction: driver.iterations() / totalSteps });
     }
   }
 
@@ -178,6 +174,7 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
     thetaStar: Array.from(obj.thetaStar),
     hops,
     crossings: driver.crossings(),
+    handoffs: driver.handoffs(),
     boundary: visits.boundary,
   };
   hooks.onProgress?.({

@@ -29,5 +29,5 @@ export const TOKEN_PARAMS = { HOP_CAP: 0, WALK: 1, HEADER: 2, ALPHA: 0, A: 1, B:
 /** Walk kinds as numbers on the wire (points[1] header). */
 export const WALK_CODES = { mhrw: 0, srw: 1, nbrw: 2, iid: 3 } as const;
 
-/** Counters appended to the token block: [hops, crossings]. */
-export const TOKEN_TRAILER = 2;
+/** Counters appended to the token block: [hops, shard crossings, handoffs between workers]. */
+export const TOKEN_TRAILER = 3;

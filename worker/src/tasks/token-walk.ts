@@ -1,11 +1,13 @@
 /**
  * Op `token-walk` (graph-token jobs): advances every unfinished token sitting on this shard's
- * agents, hop after hop, until it crosses to another shard, finishes its steps or reaches the
- * per-round hop cap. Returns those tokens' records (zeros for every other token, so the summed
- * result is the concatenation) followed by [hops, crossings].
+ * agents, hop after hop — across the other shards this worker holds too — until it hops onto a
+ * shard held elsewhere, finishes its steps or reaches the per-round hop cap. Returns those
+ * tokens' records (zeros for every other token, so the summed result is the concatenation)
+ * followed by [hops, shard crossings, handoffs to other workers]. A token's bits never depend on
+ * where the walk stops, so per-worker walking changes rounds, not results.
  */
 import { TOKEN, TOKEN_PARAMS, TOKEN_TRAILER, WALK_CODES, tokenRecordLength } from '@optfleet/proto';
-import { walkScratch, walkToken, type WalkCounters } from '../kernels/cpu/srrw-walk.js';
+import { walkScratch, walkToken, type WalkCounters, type WalkPeer } from '../kernels/cpu/srrw-walk.js';
 import type { TaskFailure, TaskInput, TaskOutput } from './protocol.js';
 import { SRRW_INTERIOR } from './state.js';
 
@@ -40,8 +42,21 @@ export default function tokenWalkTask(input: TaskInput): TaskOutput {
       retryable: false,
     };
   }
+  // The other shards this worker holds: tokens keep walking across them within the round.
+  const peers: Array<WalkPeer | undefined> = input.walkPeers === undefined ? [] : [...input.walkPeers];
+  peers[sh.shard] = { agents: sh, interior: interiorR };
+  for (const p of peers) {
+    if (p !== undefined && p.interior.length !== tokens * p.agents.interior) {
+      return {
+        ok: false,
+        code: 'INTERNAL',
+        message: `token-walk: interior state of shard ${p.agents.shard} not allocated for ${tokens} tokens`,
+        retryable: false,
+      };
+    }
+  }
   const out = new Float64Array(records.length + TOKEN_TRAILER);
-  const counters: WalkCounters = { hops: 0, crossings: 0 };
+  const counters: WalkCounters = { hops: 0, crossings: 0, handoffs: 0 };
   const scratch = walkScratch(g);
   for (let t = 0; t < tokens; t++) {
     const off = t * len;
@@ -51,9 +66,10 @@ export default function tokenWalkTask(input: TaskInput): TaskOutput {
       return bad(`round.points[0]: token ${t} is at node ${node}, outside [0, ${g.n})`);
     if (g.shardOf[node] !== sh.shard || records[off + TOKEN.N]! >= params[pOff + TOKEN_PARAMS.STEPS]!) continue;
     out.set(records.subarray(off, off + len), off);
-    walkToken(g, sh, out, off, params, pOff, walkCode, hopCap, interiorR, t * sh.interior, scratch, counters);
+    walkToken(g, peers, out, off, params, pOff, walkCode, hopCap, t, scratch, counters);
   }
   out[records.length] = counters.hops;
   out[records.length + 1] = counters.crossings;
+  out[records.length + 2] = counters.handoffs;
   return out;
 }

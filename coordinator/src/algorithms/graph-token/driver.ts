@@ -34,6 +34,18 @@ export function tokenStart(seed: number, t: number, nodes: number): { node: numb
   return { node: start.nextInt(nodes), rng: new KeyedRng(seed, t, COORDINATOR_SHARD, 'srrw-walk').state() };
 }
 
+/** About 8 log-spaced step counts per decade from 10 to `steps`, and `steps` itself. */
+export function checkpointSteps(steps: number): number[] {
+  const out = new Set<number>();
+  for (let k = 8; ; k++) {
+    const n = Math.round(10 ** (k / 8));
+    if (n >= steps) break;
+    out.add(n);
+  }
+  out.add(steps);
+  return [...out].sort((p, q) => p - q);
+}
+
 export class SrrwDriver implements Driver {
   readonly tokens: number;
   readonly len: number;
@@ -42,7 +54,12 @@ export class SrrwDriver implements Driver {
   private active: Int32Array = new Int32Array(0);
   private hopsTotal = 0;
   private crossingsTotal = 0;
+  private handoffsTotal = 0;
   private rounds = 0;
+  /** Step counts where every token pauses so the MSE is measured at the same n on any placement. */
+  readonly marks: number[];
+  private markIdx = 0;
+  private reached: number | null = null;
 
   constructor(
     private readonly alg: SaSrrwSpec,
@@ -52,6 +69,7 @@ export class SrrwDriver implements Driver {
     this.len = tokenRecordLength(layout.d, layout.boundary);
     this.records = new Float64Array(this.tokens * this.len);
     this.params = new Float64Array(TOKEN_PARAMS.HEADER + this.tokens * TOKEN_PARAMS.PER_TOKEN);
+    this.marks = checkpointSteps(alg.steps);
     this.params[TOKEN_PARAMS.HOP_CAP] = alg.hopsPerRound;
     this.params[TOKEN_PARAMS.WALK] = WALK_CODES[alg.walk];
     for (let t = 0; t < this.tokens; t++) {
@@ -87,10 +105,22 @@ export class SrrwDriver implements Driver {
     return this.records[t * this.len + TOKEN.NODE]!;
   }
 
+  /** The checkpoint all tokens just reached (once), or null. */
+  takeCheckpoint(): number | null {
+    const r = this.reached;
+    this.reached = null;
+    return r;
+  }
+
   ask(): Ask {
+    const target = this.marks[this.markIdx];
+    if (target === undefined) return { kind: 'done', reason: `every token walked ${this.alg.steps} steps` };
     const act: number[] = [];
-    for (let t = 0; t < this.tokens; t++) if (this.stepsOf(t) < this.alg.steps) act.push(t);
-    if (act.length === 0) return { kind: 'done', reason: `every token walked ${this.alg.steps} steps` };
+    for (let t = 0; t < this.tokens; t++) {
+      if (this.stepsOf(t) < target) act.push(t);
+      this.params[TOKEN_PARAMS.HEADER + t * TOKEN_PARAMS.PER_TOKEN + TOKEN_PARAMS.STEPS] = target;
+    }
+    if (act.length === 0) throw new OptfleetError(ERROR_CODES.INTERNAL, `no token below checkpoint ${target}`);
     this.active = Int32Array.from(act);
     // Route by the agents holding unfinished tokens: only their shards' workers get a message.
     const rows = [...new Set(act.map((t) => this.layout.rowOfNode[this.nodeOf(t)]!))].sort((p, q) => p - q);
@@ -116,7 +146,15 @@ export class SrrwDriver implements Driver {
     this.records = next;
     this.hopsTotal += sum[this.records.length]!;
     this.crossingsTotal += sum[this.records.length + 1]!;
+    this.handoffsTotal += sum[this.records.length + 2]!;
     this.rounds++;
+    const target = this.marks[this.markIdx]!;
+    let all = true;
+    for (let t = 0; t < this.tokens && all; t++) all = this.stepsOf(t) >= target;
+    if (all) {
+      this.reached = target;
+      this.markIdx++;
+    }
     return null;
   }
 
@@ -138,12 +176,25 @@ export class SrrwDriver implements Driver {
     return this.hopsTotal;
   }
 
+  /** Hops onto another shard (a property of the trajectories: the same on any placement). */
   crossings(): number {
     return this.crossingsTotal;
   }
 
+  /** Hops onto a shard held by another worker: the tokens handed over between rounds. */
+  handoffs(): number {
+    return this.handoffsTotal;
+  }
+
   snapshot(): DriverState {
-    return { records: Array.from(this.records), hops: this.hopsTotal, crossings: this.crossingsTotal, rounds: this.rounds };
+    return {
+      records: Array.from(this.records),
+      hops: this.hopsTotal,
+      crossings: this.crossingsTotal,
+      handoffs: this.handoffsTotal,
+      rounds: this.rounds,
+      markIdx: this.markIdx,
+    };
   }
 
   restore(state: DriverState): void {
@@ -153,6 +204,8 @@ export class SrrwDriver implements Driver {
     this.records = Float64Array.from(r as number[]);
     this.hopsTotal = Number(state['hops']);
     this.crossingsTotal = Number(state['crossings']);
+    this.handoffsTotal = Number(state['handoffs']);
     this.rounds = Number(state['rounds']);
+    this.markIdx = Number(state['markIdx']);
   }
 }

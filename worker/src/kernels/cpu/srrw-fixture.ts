@@ -16,7 +16,7 @@ import {
 } from '@optfleet/proto';
 import { walkJob, walkShardData, type WalkJob } from '../../shards/graph-token.js';
 import type { ShardData } from '../../shards/shard-data.js';
-import { walkScratch, walkToken, type WalkCounters } from './srrw-walk.js';
+import { walkScratch, walkToken, type WalkCounters, type WalkPeer } from './srrw-walk.js';
 
 export interface WalkFixture {
   readonly spec: JobSpec;
@@ -61,8 +61,9 @@ export function startToken(f: WalkFixture, t: number): { rec: Float64Array; para
 }
 
 /**
- * Walks one token to its last step on this thread, handing it from shard to shard as the cluster
- * would (interior visit entries in per-shard arrays, one token block each). `onHop` sees every hop.
+ * Walks token t to its last step on this thread, handing it from worker to worker as the cluster
+ * would: `workerOf` maps a shard to the pseudo-worker holding it (default: one worker holds all),
+ * and a call to the kernel walks across every shard of the token's current worker.
  */
 export function walkToEnd(
   f: WalkFixture,
@@ -70,15 +71,26 @@ export function walkToEnd(
   params: Float64Array,
   hopCap = Number.MAX_SAFE_INTEGER,
   interior: Float64Array[] = f.shards.map((s) => new Float64Array(s.walk!.agents.interior)),
-  counters: WalkCounters = { hops: 0, crossings: 0 },
+  counters: WalkCounters = { hops: 0, crossings: 0, handoffs: 0 },
+  workerOf: (shard: number) => number = () => 0,
+  token = 0,
 ): WalkCounters {
   const g = f.job.walk;
   const scratch = walkScratch(g);
   const steps = params[TOKEN_PARAMS.HEADER + TOKEN_PARAMS.STEPS]!;
   const walk = params[TOKEN_PARAMS.WALK]!;
+  const peersOf = new Map<number, Array<WalkPeer | undefined>>();
+  for (const [s, sh] of f.shards.entries()) {
+    const w = workerOf(s);
+    let list = peersOf.get(w);
+    if (list === undefined) peersOf.set(w, (list = new Array<WalkPeer | undefined>(f.shards.length)));
+    list[s] = { agents: sh.walk!.agents, interior: interior[s]! };
+  }
+  // Interior blocks are indexed by token: the caller's arrays hold block `token` (one token here).
+  const pOff = TOKEN_PARAMS.HEADER;
   while (rec[TOKEN.N]! < steps) {
-    const s = g.shardOf[rec[TOKEN.NODE]!]!;
-    walkToken(g, f.shards[s]!.walk!.agents, rec, 0, params, TOKEN_PARAMS.HEADER, walk, hopCap, interior[s]!, 0, scratch, counters);
+    const w = workerOf(g.shardOf[rec[TOKEN.NODE]!]!);
+    walkToken(g, peersOf.get(w)!, rec, 0, params, pOff, walk, hopCap, token, scratch, counters);
   }
   return counters;
 }

@@ -120,25 +120,12 @@ function traceNodes(f: WalkFixture, t: number): { nodes: number[]; rec: Float64A
   const interior = f.shards.map((s) => new Float64Array(s.walk!.agents.interior));
   const g = f.job.walk;
   const scratch = walkScratch(g);
-  const counters = { hops: 0, crossings: 0 };
+  const counters = { hops: 0, crossings: 0, handoffs: 0 };
   const steps = params[TOKEN_PARAMS.HEADER + TOKEN_PARAMS.STEPS]!;
+  const peers = f.shards.map((sh, s) => ({ agents: sh.walk!.agents, interior: interior[s]! }));
   while (rec[TOKEN.N]! < steps) {
     const before = counters.hops;
-    const s = g.shardOf[rec[TOKEN.NODE]!]!;
-    walkToken(
-      g,
-      f.shards[s]!.walk!.agents,
-      rec,
-      0,
-      params,
-      TOKEN_PARAMS.HEADER,
-      params[TOKEN_PARAMS.WALK]!,
-      1,
-      interior[s]!,
-      0,
-      scratch,
-      counters,
-    );
+    walkToken(g, peers, rec, 0, params, TOKEN_PARAMS.HEADER, params[TOKEN_PARAMS.WALK]!, 1, 0, scratch, counters);
     if (counters.hops > before) nodes.push(rec[TOKEN.NODE]!);
   }
   return { nodes, rec };

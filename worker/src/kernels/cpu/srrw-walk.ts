@@ -38,10 +38,17 @@ export interface WalkShard {
   readonly interior: number;
 }
 
-/** What advancing one token did. */
+/** A shard this worker holds, as a walk sees it: its agents and its interior visit entries (one block per token). */
+export interface WalkPeer {
+  readonly agents: WalkShard;
+  readonly interior: Float64Array;
+}
+
+/** What advancing tokens did: hops, hops onto another shard, and hops off this worker (handoffs). */
 export interface WalkCounters {
   hops: number;
   crossings: number;
+  handoffs: number;
 }
 
 /** Scratch arrays sized for the graph (max row length, d); reused across tokens. */
@@ -116,21 +123,21 @@ function arrive(
 }
 
 /**
- * Advances the token whose record starts at rec[off] (advanced in place) while it stays on this
- * shard's agents, until it has walked `steps` steps or `hopCap` hops this call.
- * interiorR holds this shard's interior entries r for every token; the token's block starts at ibase.
+ * Advances token `token`, whose record starts at rec[off] (advanced in place), while it stays on
+ * agents of the shards in `peers` (indexed by shard; undefined = held elsewhere), until it has
+ * walked `steps` steps or `hopCap` hops this call. A hop onto a shard not in `peers` is a handoff:
+ * the token stops there with its arrival pending, for that shard's worker to apply.
  */
 export function walkToken(
   g: WalkGraph,
-  sh: WalkShard,
+  peers: ReadonlyArray<WalkPeer | undefined>,
   rec: Float64Array,
   off: number,
   params: Float64Array,
   pOff: number,
   walk: number,
   hopCap: number,
-  interiorR: Float64Array,
-  ibase: number,
+  token: number,
   scratch: WalkScratch,
   counters: WalkCounters,
 ): void {
@@ -153,6 +160,13 @@ export function walkToken(
   let logS = rec[off + TOKEN.LOG_S]!;
   let hops = 0;
   let crossings = 0;
+  let handoffs = 0;
+  let shard = g.shardOf[node]!;
+  const peer = peers[shard];
+  if (peer === undefined) throw new Error(`token ${token} is at node ${node} of shard ${shard}, which this walk does not hold`);
+  let sh = peer.agents;
+  let interiorR = peer.interior;
+  let ibase = token * sh.interior;
 
   if (pending === 1) {
     logS = arrive(g, sh, rec, th, bnd, node, n, logS, ea, eb, interiorR, ibase, dir);
@@ -231,10 +245,20 @@ export function walkToken(
     prev = node;
     node = next;
     hops++;
-    if (g.shardOf[next] !== sh.shard) {
-      pending = 1;
+    const to = g.shardOf[next]!;
+    if (to !== shard) {
       crossings++;
-      break;
+      const p = peers[to];
+      if (p === undefined) {
+        pending = 1;
+        handoffs++;
+        break;
+      }
+      // Another shard of this worker: keep walking with its agents and interior entries.
+      shard = to;
+      sh = p.agents;
+      interiorR = p.interior;
+      ibase = token * sh.interior;
     }
     logS = arrive(g, sh, rec, th, bnd, node, n, logS, ea, eb, interiorR, ibase, dir);
     n++;
@@ -250,4 +274,5 @@ export function walkToken(
   rec[off + TOKEN.LOG_S] = logS;
   counters.hops += hops;
   counters.crossings += crossings;
+  counters.handoffs += handoffs;
 }
