@@ -8,7 +8,7 @@
  *  (b) MSE against n (log-log) for MHRW, i.i.d. and SRRW, from checkpoints of the same tokens;
  *  (c) shard-crossing and worker-handoff rates and hops per second of a job in-process and on 2
  *      gRPC workers (a worker walks tokens across all the shards it holds within a round);
- *  (d) hops per second as the number of concurrent tokens grows;
+ *  (d) hops per second as the number of concurrent tokens grows, in-process and on 2 gRPC workers;
  *  (e) longer walks (n = 10⁶) for large α: does the finite-n saturation of (a) lift toward theory?
  * (a) and (b) walk the tokens with the worker kernel on this thread (one shard: the trajectories
  * are bit-identical to a sharded run, see the tests); (c) and (d) run real optfleet jobs.
@@ -175,7 +175,7 @@ async function job(
     crossings: f.crossings ?? 0,
     handoffs: f.handoffs ?? 0,
     rounds: f.rounds,
-    seconds: f.seconds,
+    seconds: f.walkSeconds ?? f.seconds,
     bytes: f.bytesSent + f.bytesReceived,
     boundary: f.boundary ?? 0,
   };
@@ -231,7 +231,7 @@ export async function runSrrwBench(
     jobsC.push(await job(`${shards} shards`, 'grpc', 2, shards, c.jobTokens, c.jobSteps));
   }
   const tableC = renderTable(
-    `(c) α=${c.jobAlpha}, ${c.jobTokens} tokens × ${c.jobSteps} steps as an optfleet job (spatial k-d partition)`,
+    `(c) α=${c.jobAlpha}, ${c.jobTokens} tokens × ${c.jobSteps} steps as an optfleet job (spatial k-d partition; seconds: the walk's rounds only)`,
     [
       'shards',
       'transport',
@@ -260,16 +260,21 @@ export async function runSrrwBench(
 
   log('srrw bench: (d) concurrent tokens');
   const jobsD: JobRow[] = [];
-  for (const tokens of c.concurrency) jobsD.push(await job(`${tokens} tokens`, 'inprocess', 1, 8, tokens, c.concurrencySteps));
+  for (const tokens of c.concurrency) {
+    jobsD.push(await job(`${tokens} tokens`, 'inprocess', 1, 8, tokens, c.concurrencySteps));
+    jobsD.push(await job(`${tokens} tokens`, 'grpc', 2, 8, tokens, c.concurrencySteps));
+  }
   const tableD = renderTable(
-    `(d) concurrent tokens, in-process, 8 shards, ${c.concurrencySteps} steps each`,
-    ['tokens', 'rounds', 'seconds', 'hops/s', 'tokens finished/s'].map((header) => ({ header })),
+    `(d) concurrent tokens, 8 shards, ${c.concurrencySteps} steps each (seconds: the walk's rounds only)`,
+    ['tokens', 'transport', 'rounds', 'seconds', 'hops/s', 'tokens finished/s', 'MB on the wire'].map((header) => ({ header })),
     jobsD.map((r) => [
       String(r.tokens),
+      r.transport,
       String(r.rounds),
       fixed(r.seconds, 2),
       fixed(r.hops / r.seconds, 0),
       fixed(r.tokens / r.seconds, 2),
+      fixed(r.bytes / 1e6, 1),
     ]),
   );
 

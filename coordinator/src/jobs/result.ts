@@ -69,6 +69,8 @@ export interface FinalState {
   readonly hops?: number;
   readonly crossings?: number;
   readonly handoffs?: number;
+  /** graph-token: seconds spent walking (the rounds), without opening the shards or scoring. */
+  readonly walkSeconds?: number;
   readonly boundary?: number;
 }
 

@@ -76,6 +76,7 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
       return s / alg.tokens;
     });
   const history: HistoryEntry[] = [];
+  const walkStart = now();
   let rounds = 0;
   let bytesSent = 0;
   let bytesReceived = 0;
@@ -129,6 +130,7 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
     }
   }
 
+  const walkSeconds = now() - walkStart;
   const theory =
     g.n <= THEORY_MAX_NODES && alg.walk !== 'nbrw'
       ? new SrrwTheory({
@@ -175,6 +177,7 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
     hops,
     crossings: driver.crossings(),
     handoffs: driver.handoffs(),
+    walkSeconds,
     boundary: visits.boundary,
   };
   hooks.onProgress?.({
