@@ -381,6 +381,14 @@ export const jobSpecSchema = z
           });
         }
         const n = spec.problem.graph.source === 'g12' ? 12 : spec.problem.graph.source === 'rgg' ? spec.problem.graph.nodes : undefined;
+        const pr = spec.problem;
+        if (n !== undefined && pr.loss === 'logistic' && n * pr.points * pr.features > LIMITS.graphDataElements) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['problem', 'points'],
+            message: `nodes × points × features = ${n * pr.points * pr.features} is over the limit of ${LIMITS.graphDataElements} data values`,
+          });
+        }
         if (n !== undefined && spec.shards !== undefined && spec.shards > n) {
           ctx.addIssue({
             code: 'custom',

@@ -27,6 +27,8 @@ export const LIMITS = {
   batchSize: 10_000_000,
   /** Agents of a graph-token job (RGG nodes, or an edge list's distinct ids). */
   graphNodes: 1_000_000,
+  /** graph-token logistic data N·B·d (the coordinator regenerates it all for θ* and the theory). */
+  graphDataElements: 50_000_000,
   /** Tokens of a graph-token job (per α × α values). */
   tokens: 100_000,
   /** L-BFGS memory. */

@@ -53,6 +53,12 @@ export async function runTokenJob(spec: JobSpec, cluster: Cluster, layout: JobLa
     features: problem.features,
   };
   const d = thetaDim(losses);
+  if (problem.loss === 'logistic' && g.n * problem.points * problem.features > LIMITS.graphDataElements) {
+    throw new OptfleetError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `spec.problem.points: ${g.n} nodes × ${problem.points} points × ${problem.features} features is over the limit of ${LIMITS.graphDataElements} data values`,
+    );
+  }
   const driver = new SrrwDriver(alg, { nodes: g.n, d, boundary: visits.boundary, rowOfNode, seed: spec.seed });
   // Every round carries all token records in one tensor; workers refuse tensors over this size.
   const perRound = driver.tokens * driver.len;

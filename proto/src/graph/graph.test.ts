@@ -123,6 +123,9 @@ describe('graph-token job spec', () => {
     expect(() => validateJobSpec(spec({ alpha: 1 }, { graph: { source: 'rgg', nodes: 1 } }))).toThrowError(
       /spec\.problem\.graph\.nodes: must be ≥ 2/,
     );
+    expect(() =>
+      validateJobSpec(spec({ alpha: 1 }, { graph: { source: 'rgg', nodes: 300_000 }, loss: 'logistic', points: 20, features: 10 })),
+    ).toThrowError(/spec\.problem\.points: nodes × points × features = 60000000 is over the limit of 50000000 data values/);
   });
 });
 
