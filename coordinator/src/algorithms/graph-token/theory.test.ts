@@ -71,4 +71,17 @@ describe('SA-SRRW covariance theory on G12', () => {
     const t = theoryFor(1, 0.8);
     for (const alpha of [0, 2, 10]) expectPrinted(t.trace(alpha), '9.3723');
   });
+
+  it('no theory when J + I/2 is not Hurwitz (b = 1 with too little curvature)', () => {
+    const g = g12Graph();
+    const chain = baseChain(g, 'mhrw');
+    const obj = graphObjective({ loss: 'quadratic', seed: 0, g12: true, points: 1, features: 2 }, g, chain, 0);
+    const weak = Float64Array.from(obj.j, (v) => v * 0.4); // J = −0.4 I: J + I/2 has eigenvalue +0.1
+    const t = new SrrwTheory({ n: 12, p: densePattern(chain), mu: chain.mu, h: obj.h, j: weak, d: 2, a: 0.7, b: 1, sampling: 'chain' });
+    expect(t.stable()).toBe(false);
+    expect(t.trace(2)).toBeNull();
+    // With b < 1 (c_b = 0) the same J is stable.
+    const t2 = new SrrwTheory({ n: 12, p: densePattern(chain), mu: chain.mu, h: obj.h, j: weak, d: 2, a: 0.7, b: 0.9, sampling: 'chain' });
+    expect(t2.trace(2)).toBeGreaterThan(0);
+  });
 });

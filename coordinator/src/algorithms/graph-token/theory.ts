@@ -85,10 +85,34 @@ export class SrrwTheory {
     return lyapunov(k, u, d);
   }
 
+  /**
+   * The CLT needs J + c_b I Hurwitz (spec §1.5). J = −(1/N) Σ ∇²F_i is symmetric here, so that is
+   * −(J + c_b I) positive definite: a Cholesky factorisation succeeds. (Logistic with κ = 0 and
+   * b = 1 can fail it: then there is no finite V_θ and the theory is null.)
+   */
+  stable(): boolean {
+    const { d, j } = this.t;
+    const m = new Float64Array(d * d);
+    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) m[r * d + c] = -j[r * d + c]! - (r === c ? this.cb() : 0);
+    for (let k = 0; k < d; k++) {
+      let diag = m[k * d + k]!;
+      for (let l = 0; l < k; l++) diag -= m[k * d + l]! ** 2;
+      if (!(diag > 0)) return false;
+      const piv = Math.sqrt(diag);
+      m[k * d + k] = piv;
+      for (let r = k + 1; r < d; r++) {
+        let v = m[r * d + k]!;
+        for (let l = 0; l < k; l++) v -= m[r * d + l]! * m[k * d + l]!;
+        m[r * d + k] = v / piv;
+      }
+    }
+    return true;
+  }
+
   /** V_θ(α) (d×d) for the job's regime, or null where the formula does not apply or is too large. */
   covariance(alpha: number): Float64Array | null {
     const { n, d, h, a, b, p } = this.t;
-    if (n > THEORY_MAX_NODES || d > THEORY_MAX_DIM) return null;
+    if (n > THEORY_MAX_NODES || d > THEORY_MAX_DIM || !this.stable()) return null;
     if (this.t.sampling === 'iid' || alpha === 0 || a > b) {
       const u = matMul(transpose(h, n, d), this.gamma(h, d), d, n, d);
       return this.thetaLyapunov(u);
