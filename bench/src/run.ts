@@ -24,6 +24,7 @@ import { nowMs } from './stats.js';
 import { runConvergence } from './convergence.js';
 import { runVrHalpernBench, SWEEP } from './vr-halpern.js';
 import { runElastic, ELASTIC_JOB, type ElasticResult } from './elastic.js';
+import { runSrrwBench } from './srrw.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
@@ -222,11 +223,33 @@ async function vrHalpern(): Promise<void> {
   );
 }
 
+/** `npm run bench -- srrw`: SA-SRRW scaled MSE vs α next to theory, MSE vs steps, crossings, hops/s. */
+async function srrw(): Promise<void> {
+  const t0 = nowMs();
+  const r = await runSrrwBench(log);
+  process.stdout.write(r.table + '\n');
+  const dir = fileURLToPath(new URL('../results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}srrw.json`;
+  await writeFile(
+    file,
+    JSON.stringify({ schema: 'optfleet-bench-srrw/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) +
+      '\n',
+  );
+  for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
+  process.stdout.write(
+    `wrote ${file} and ${Object.keys(r.figures)
+      .map((f) => dir + f)
+      .join(', ')}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'vr-halpern') return vrHalpern();
   if (process.argv[2] === 'elastic') return elastic();
+  if (process.argv[2] === 'srrw') return srrw();
   if (process.argv[2] !== undefined && process.argv[2] !== 'foundation')
-    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default), elastic or vr-halpern`);
+    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default), elastic, vr-halpern or srrw`);
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`bench: ${sig}: stopping worker processes\n`);
     killBenchChildren('SIGKILL');

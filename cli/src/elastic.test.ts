@@ -60,3 +60,33 @@ describe('elastic shard placement (in-process)', () => {
     });
   }
 });
+
+describe('elastic shard placement: SA-SRRW tokens (in-process)', () => {
+  it('workers joining and leaving between token-walk rounds move the interior visit state; every θ is bit-identical', async () => {
+    const spec = validateJobSpec({
+      name: 'elastic-srrw',
+      seed: 13,
+      shards: 6,
+      problem: { kind: 'graph-token', graph: { source: 'rgg', nodes: 60 }, loss: 'logistic', points: 4, features: 3 },
+      algorithm: { name: 'sa-srrw', alpha: [0, 4], tokens: 2, steps: 800, hopsPerRound: 50 },
+      stop: { maxRounds: 100000 },
+    });
+    const ref = await runJob('ref', spec, new ShardedCluster([endpoint('solo')]), 6);
+    const pool = ['a', 'b', 'c'].map(endpoint);
+    let members: WorkerEndpoint[] = [pool[0]!, pool[1]!];
+    const cluster = new ShardedCluster({ eligible: () => members });
+    let rounds = 0;
+    const out = await runJob('el', spec, cluster, 6, {
+      onRound: () => {
+        rounds++;
+        if (rounds === 2) members = [pool[0]!, pool[1]!, pool[2]!];
+        if (rounds === 4) members = [pool[1]!, pool[2]!];
+      },
+    });
+    expect(rounds).toBeGreaterThan(4);
+    expect(bits(out.final.x)).toBe(bits(ref.final.x));
+    const ev = cluster.rebalances();
+    expect(ev.map((e) => e.round)).toEqual([2, 4]);
+    expect(ev.some((e) => e.stateBytes > 0)).toBe(true);
+  });
+});

@@ -46,8 +46,8 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
       progress: (p) => {
         const payload = {
           round: p.round,
-          objective: fmt(p.objective),
-          gradNorm: p.gradNorm.toExponential(3),
+          objective: Number.isNaN(p.objective) ? '-' : fmt(p.objective),
+          gradNorm: Number.isNaN(p.gradNorm) ? '-' : p.gradNorm.toExponential(3),
           rate: p.seconds > 0 ? Math.round(p.round / p.seconds) : 0,
         };
         if (!started) {
@@ -68,7 +68,10 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
   return {
     progress: (p) =>
       process.stdout.write(
-        `round ${p.round}  iter ${p.iteration}  f ${fmt(p.objective)}  ‖∇f‖ ${p.gradNorm.toExponential(3)}  oracle calls ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`,
+        // graph-token jobs have no objective: their progress is steps walked and hops.
+        Number.isNaN(p.objective) && Number.isNaN(p.gradNorm)
+          ? `round ${p.round}  steps ${p.iteration}  hops ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`
+          : `round ${p.round}  iter ${p.iteration}  f ${fmt(p.objective)}  ‖∇f‖ ${p.gradNorm.toExponential(3)}  oracle calls ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`,
       ),
     state: (s) => process.stdout.write(`state ${s}\n`),
     done: summary,
@@ -78,6 +81,17 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
 function summary(doc: JobResultDoc): void {
   if (doc.status === 'SUCCEEDED' && doc.final !== undefined) {
     const f = doc.final;
+    if (f.perAlpha !== undefined) {
+      for (const a of f.perAlpha) {
+        const se = a.stderr === null ? '' : ` ± ${a.stderr.toPrecision(2)}`;
+        const th = a.theory === null ? 'n/a' : a.theory.toPrecision(4);
+        process.stdout.write(`alpha ${a.alpha}: scaled MSE ${a.scaledMse.toPrecision(4)}${se}  theory ${th}  (${a.tokens} tokens)\n`);
+      }
+      process.stdout.write(
+        `${doc.status}: rounds ${f.rounds}  hops ${f.hops ?? 0}  shard crossings ${f.crossings ?? 0}  worker handoffs ${f.handoffs ?? 0}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`,
+      );
+      return;
+    }
     const measure =
       f.residual !== undefined
         ? `residual ${f.residual.toExponential(3)}`

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { ERROR_CODES, OptfleetError, invalidArgument } from '@optfleet/proto';
+import { tokenSpec } from './plot-tokens.js';
 
 /** The part of a result document a plot needs (README "Result file"). */
 export interface PlottableResult {
@@ -20,7 +21,12 @@ export interface PlottableResult {
     readonly objective?: number;
     readonly gradNorm?: number;
     readonly residual?: number;
+    /** graph-token: steps per token at a checkpoint, and the per-α MSE there. */
+    readonly iteration?: number;
+    readonly mse?: readonly number[];
   }>;
+  /** graph-token: the α of each mse entry. */
+  readonly final?: { readonly perAlpha?: ReadonlyArray<{ readonly alpha: number }> };
 }
 
 export interface Series {
@@ -60,6 +66,13 @@ export async function loadResult(path: string): Promise<Series> {
 
 /** The vega-lite spec: the stationarity measure vs rounds, oracle calls and seconds (log y), and the objective vs rounds. */
 export function convergenceSpec(series: readonly Series[], title = 'optfleet convergence'): TopLevelSpec {
+  // graph-token results have no objective: plot their per-α MSE against steps instead.
+  if (series.length > 0 && series.every((s) => s.result.history.some((h) => Array.isArray(h.mse)))) {
+    return tokenSpec(
+      series.map((s) => ({ label: s.label, alphas: s.result.final?.perAlpha?.map((p) => p.alpha) ?? [], history: s.result.history })),
+      title,
+    );
+  }
   const labels = new Map<string, number>();
   const values: Array<Record<string, number | string>> = [];
   let measure = 'gradNorm';

@@ -35,12 +35,16 @@ export { LsvrgDriver } from './algorithms/finite-sum/lsvrg/driver.js';
 export { SarahDriver } from './algorithms/finite-sum/sarah/driver.js';
 export { PageDriver } from './algorithms/finite-sum/page/driver.js';
 export { fullObjective, norm2 } from './algorithms/finite-sum/objective.js';
+export { SrrwDriver, tokenStart } from './algorithms/graph-token/driver.js';
+export { SrrwTheory } from './algorithms/graph-token/theory.js';
+export { graphObjective, densePattern } from './algorithms/graph-token/objective.js';
 export { createPromCoordinatorMetrics, noopCoordinatorMetrics, JOB_STATES, ROUND_BUCKETS } from './metrics.js';
 
 export type { CoordinatorOptions, CoordinatorHandle } from './coordinator.js';
 export type { JobRecord, JobEvent, JobManagerOptions, ClusterLease } from './jobs/job-manager.js';
 export type { RunProgress, RunHooks, RunOutcome } from './jobs/runner.js';
-export type { JobResultDoc, JobStatus, HistoryEntry, FinalState } from './jobs/result.js';
+export type { JobResultDoc, JobStatus, HistoryEntry, FinalState, PerAlpha, Recovery } from './jobs/result.js';
+export type { GraphObjective } from './algorithms/graph-token/objective.js';
 export type {
   Cluster,
   JobLayout,

@@ -18,7 +18,16 @@ export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
 export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount, OPERATOR_ALGORITHMS } from './job-spec.js';
-export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange, opResultLength } from './protocol.js';
+export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange, opResultLength, opTakesIterates } from './protocol.js';
+export { graphFromEdges, components, isBipartite, requireConnected } from './graph/graph.js';
+export { g12Graph, g12Centres } from './graph/g12.js';
+export { rggGraph, rggRadius, RGG_MAX_ATTEMPTS } from './graph/rgg.js';
+export { parseEdgeList } from './graph/edge-list.js';
+export { baseChain, validateChain } from './graph/chain.js';
+export { partitionGraph, visitLayout } from './graph/partition.js';
+export { agentData, agentTruth, agentRows, thetaDim, addDirection } from './graph/agents.js';
+export { TOKEN, TOKEN_PARAMS, TOKEN_TRAILER, WALK_CODES, tokenRecordLength } from './graph/token.js';
+export { buildGraph } from './graph/source.js';
 export { ElementType, Tensor as TensorMessage, ErrorInfo } from './gen/optfleet/v1/tensor.js';
 export {
   WorkerChannelServiceService,
@@ -39,8 +48,23 @@ export {
 export type { ErrorCode, ErrorValue } from './errors.js';
 export type { NatsNames, NatsWorkerRecord } from './nats-names.js';
 export type { TreeNodeValue } from './reduce-tree.js';
-export type { JobSpec, JobSpecInput, SyntheticDataSpec, FileDataSpec, AlgorithmSpec, BilinearDataSpec, ProblemSpec } from './job-spec.js';
+export type {
+  JobSpec,
+  JobSpecInput,
+  SyntheticDataSpec,
+  FileDataSpec,
+  AlgorithmSpec,
+  BilinearDataSpec,
+  ProblemSpec,
+  GraphTokenSpec,
+  SaSrrwSpec,
+} from './job-spec.js';
 export type { Op } from './protocol.js';
+export type { Graph } from './graph/graph.js';
+export type { BaseChain, WalkKind } from './graph/chain.js';
+export type { VisitLayout } from './graph/partition.js';
+export type { AgentLossSpec, LossKind as AgentLossKind } from './graph/agents.js';
+export type { GraphTokenProblem } from './graph/source.js';
 export type { Tensor } from './gen/optfleet/v1/tensor.js';
 export type {
   Register,

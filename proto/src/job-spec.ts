@@ -121,7 +121,46 @@ const droLogistic = z.strictObject({
   }),
 });
 
+/**
+ * Random-walk token optimisation (SA-SRRW, spec sa-srrw.md): agents on a graph hold local losses;
+ * tokens carrying θ walk the graph. The graph: the 12-node test graph, a random geometric graph
+ * (resampled until connected) or a SNAP-style edge-list file.
+ */
+const graphToken = z.strictObject({
+  kind: z.literal('graph-token'),
+  graph: z.discriminatedUnion('source', [
+    z.strictObject({ source: z.literal('g12') }),
+    z.strictObject({
+      source: z.literal('rgg'),
+      /** Agents N. */
+      nodes: int(2, LIMITS.graphNodes),
+      /** Seed of the point positions (defaults to the job seed). */
+      seed: int(0, MAX_SEED).optional(),
+      /** Connection radius (default √(2.5 ln N / (π N))). */
+      radius: z.number().positive().max(2).optional(),
+    }),
+    z.strictObject({
+      source: z.literal('file'),
+      /** SNAP-style edge list ("u v" per line, '#' comments), read by the coordinator and the workers. */
+      path: z.string().min(1).max(4096),
+    }),
+  ]),
+  /** Local losses: quadratic ½‖θ − c_i‖² (d = 2) or logistic shards (spec §4(b)). @default 'quadratic' */
+  loss: z.enum(['quadratic', 'logistic']).default('quadratic'),
+  /** logistic: data points per agent. @default 20 */
+  points: int(1, 10_000).default(20),
+  /** logistic: features d. @default 10 */
+  features: int(1, 1000).default(10),
+  /** logistic: κ of (κ/2)‖θ‖². @default 1 */
+  l2: z.number().min(0).max(1e6).default(1),
+  /** Seed of the agents' data (defaults to the job seed). */
+  dataSeed: int(0, MAX_SEED).optional(),
+  /** Where the visit measure lives: 'split' (boundary entries in the token, interior on the shard) or 'token' (all in the token). @default 'split' */
+  visits: z.enum(['split', 'token']).default('split'),
+});
+
 const problem = z.discriminatedUnion('kind', [
+  graphToken,
   minimization('logistic'),
   minimization('least-squares'),
   bilinearGame,
@@ -240,6 +279,25 @@ const eag = z.strictObject({
   stepSize: positive(1e6).optional(),
 });
 
+/** SA-SRRW (Hu, Doshi & Eun, ICLR 2024): tokens walk a self-repellent random walk and take an SA step at every agent they visit. */
+const saSrrw = z.strictObject({
+  name: z.literal('sa-srrw'),
+  /** Self-repellence α ≥ 0: one value or a list (tokens run per value; α = 0 is the base chain). */
+  alpha: z.preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(z.number().min(0).max(1000)).min(1).max(64)),
+  /** Visit-measure step gammaX_n = (n+1)^(−a), a ∈ (½, 1] (the paper's γ). @default 0.7 */
+  a: z.number().gt(0.5).max(1).default(0.7),
+  /** θ step betaTheta_n = (n+1)^(−b), b ∈ (½, 1] (the paper's β). @default 1 */
+  b: z.number().gt(0.5).max(1).default(1),
+  /** Independent tokens per α value. @default 16 */
+  tokens: int(1, LIMITS.tokens).default(16),
+  /** Steps (hops) each token walks. */
+  steps: int(1, LIMITS.maxRounds),
+  /** Base walk: mhrw (Metropolis–Hastings toward uniform μ), srw (simple, μ ∝ degree), or the α = 0 baselines nbrw (non-backtracking) and iid (uniform agent sampling). @default 'mhrw' */
+  walk: z.enum(['mhrw', 'srw', 'nbrw', 'iid']).default('mhrw'),
+  /** Hops a shard runs per token per round before handing it back (bounds a round's time). @default 100000 */
+  hopsPerRound: int(1, LIMITS.maxRounds).default(100_000),
+});
+
 const lbfgs = z.strictObject({
   name: z.literal('lbfgs'),
   /** Correction pairs kept. @default 10 */
@@ -275,12 +333,73 @@ export const jobSpecSchema = z
     /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
     shards: int(1, LIMITS.shards).optional(),
     problem,
-    algorithm: z.discriminatedUnion('name', [svrg, sgd, saga, lbfgs, lsvrg, sarah, page, halpern, vrHalpern, vrHalpernForb, eg, eag]),
+    algorithm: z.discriminatedUnion('name', [
+      svrg,
+      sgd,
+      saga,
+      lbfgs,
+      lsvrg,
+      sarah,
+      page,
+      halpern,
+      vrHalpern,
+      vrHalpernForb,
+      eg,
+      eag,
+      saSrrw,
+    ]),
     stop,
   })
   .superRefine((spec, ctx) => {
-    const data = spec.problem.data;
     const alg = spec.algorithm;
+    if (spec.problem.kind === 'graph-token' || alg.name === 'sa-srrw') {
+      if (spec.problem.kind !== 'graph-token') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithm', 'name'],
+          message: `sa-srrw walks a graph of agents: it needs problem.kind graph-token, not ${spec.problem.kind}`,
+        });
+      } else if (alg.name !== 'sa-srrw') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['algorithm', 'name'],
+          message: `graph-token problems run algorithm sa-srrw, not ${alg.name}`,
+        });
+      } else {
+        if ((alg.walk === 'nbrw' || alg.walk === 'iid') && alg.alpha.some((v) => v !== 0)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['algorithm', 'alpha'],
+            message: `the ${alg.walk} baseline is not a reversible base chain, so it takes alpha 0 only`,
+          });
+        }
+        if (alg.tokens * alg.alpha.length > LIMITS.tokens) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['algorithm', 'tokens'],
+            message: `tokens × alpha values = ${alg.tokens * alg.alpha.length} is over the limit of ${LIMITS.tokens}`,
+          });
+        }
+        const n = spec.problem.graph.source === 'g12' ? 12 : spec.problem.graph.source === 'rgg' ? spec.problem.graph.nodes : undefined;
+        const pr = spec.problem;
+        if (n !== undefined && pr.loss === 'logistic' && n * pr.points * pr.features > LIMITS.graphDataElements) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['problem', 'points'],
+            message: `nodes × points × features = ${n * pr.points * pr.features} is over the limit of ${LIMITS.graphDataElements} data values`,
+          });
+        }
+        if (n !== undefined && spec.shards !== undefined && spec.shards > n) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['shards'],
+            message: `${spec.shards} shards for only ${n} agents (at most the node count)`,
+          });
+        }
+      }
+      return;
+    }
+    const data = spec.problem.data;
     const operatorAlg = (OPERATOR_ALGORITHMS as readonly string[]).includes(alg.name);
     if (spec.problem.kind === 'matrix-game' || spec.problem.kind === 'dro-logistic') {
       if (!operatorAlg) {
@@ -350,6 +469,8 @@ export type BilinearDataSpec = z.infer<typeof bilinearData>;
 export type ProblemSpec = JobSpec['problem'];
 export type FileDataSpec = z.infer<typeof fileData>;
 export type AlgorithmSpec = JobSpec['algorithm'];
+export type GraphTokenSpec = Extract<ProblemSpec, { kind: 'graph-token' }>;
+export type SaSrrwSpec = Extract<AlgorithmSpec, { name: 'sa-srrw' }>;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = 'spec';

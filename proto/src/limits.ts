@@ -25,6 +25,12 @@ export const LIMITS = {
   maxSeconds: 30 * 24 * 3600,
   /** Mini-batch size. */
   batchSize: 10_000_000,
+  /** Agents of a graph-token job (RGG nodes, or an edge list's distinct ids). */
+  graphNodes: 1_000_000,
+  /** graph-token logistic data N·B·d (the coordinator regenerates it all for θ* and the theory). */
+  graphDataElements: 50_000_000,
+  /** Tokens of a graph-token job (per α × α values). */
+  tokens: 100_000,
   /** L-BFGS memory. */
   lbfgsMemory: 1000,
 } as const;

@@ -66,6 +66,14 @@ export class KeyedRng {
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 
+  /**
+   * The sfc32 state (a, b, c, d) as unsigned 32-bit integers, for kernels that carry a stream in a
+   * Float64Array (a walking token) and step it inline with the same recurrence as nextU32.
+   */
+  state(): [number, number, number, number] {
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;

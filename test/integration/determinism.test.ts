@@ -1,7 +1,7 @@
 /**
  * The same seeded job gives a bit-identical final iterate in-process, on 1 and on 3 worker
  * processes over gRPC, and on 3 worker processes over NATS (a real nats-server), for every
- * algorithm and problem kind (minimisation, games, DRO).
+ * algorithm and problem kind (minimisation, games, DRO, SA-SRRW token walks).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,6 +70,14 @@ describe('bit-identical results whatever the transport and worker count', () => 
       shards: 5,
       algorithm: { name: 'vr-halpern', stepSize: 0.5 },
       stop: { maxRounds: 300, residual: 0 },
+    },
+    'sa-srrw graph-token': {
+      name: 'det-srrw',
+      // 2 α values × 2 tokens × d = 3: the final x holds every token's θ (12 values).
+      problem: { kind: 'graph-token', graph: { source: 'rgg', nodes: 60 }, loss: 'logistic', points: 4, features: 3 },
+      shards: 6,
+      algorithm: { name: 'sa-srrw', alpha: [0, 4], tokens: 2, steps: 800 },
+      stop: { maxRounds: 100000 },
     },
     eag: {
       name: 'det-eag',

@@ -23,6 +23,9 @@ export { bilinearConstants, bilinearShard, bilinearLipschitz, spectralNorm } fro
 export { policemanBurglar, matrixGameShard, readPayoffCsv, MAX_MATRIX_GAME } from './shards/matrix-game.js';
 export { bilinearApply } from './kernels/cpu/bilinear.js';
 export { droShard, droTruth } from './shards/dro.js';
+export { walkToken, walkScratch, kernelRow } from './kernels/cpu/srrw-walk.js';
+export { walkFixture, startToken, walkToEnd } from './kernels/cpu/srrw-fixture.js';
+export { walkJob, walkShardData } from './shards/graph-token.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
 export type { WorkerOptions, WorkerHandle, DrainOutcome } from './worker.js';
@@ -33,6 +36,8 @@ export type { ShardData, RowMatrix, DenseRows, CsrRows } from './shards/shard-da
 export type { ParsedDataFile, DataFileOptions } from './shards/data-file.js';
 export type { LossKind } from './kernels/cpu/losses.js';
 export type { BilinearGame } from './shards/bilinear.js';
+export type { WalkGraph, WalkShard, WalkCounters } from './kernels/cpu/srrw-walk.js';
+export type { WalkFixture } from './kernels/cpu/srrw-fixture.js';
 export type { TaskInput, TaskOutput, TaskFailure } from './tasks/protocol.js';
 export type { ChannelEnd, GrpcAgentOptions } from './transport/grpc/agent.js';
 export type { WorkerMetrics, WorkerMetricSources, PoolSnapshot } from './metrics.js';

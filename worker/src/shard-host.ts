@@ -9,6 +9,7 @@ import {
   invalidArgument,
   preReduce,
   shardRange,
+  buildGraph,
   type JobSpec,
   type Op,
   type TreeNodeValue,
@@ -16,13 +17,15 @@ import {
 import { maxRowNormSq } from './kernels/cpu/fused.js';
 import { readDataFile, sliceRows, type ParsedDataFile } from './shards/data-file.js';
 import { shardBytes, sharedF64, type ShardData } from './shards/shard-data.js';
-import { OP_STATE } from './tasks/state.js';
+import { OP_STATE, SRRW_INTERIOR } from './tasks/state.js';
+import type { WalkPeer } from './kernels/cpu/srrw-walk.js';
 import { noopWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { syntheticShard } from './shards/synthetic.js';
 import { bilinearConstants, bilinearLipschitz, bilinearShard } from './shards/bilinear.js';
 import { droLipschitz, droShard } from './shards/dro.js';
 import { matrixGameLipschitz, matrixGameShard, policemanBurglar, readPayoffCsv } from './shards/matrix-game.js';
 import { operatorDim, type OperatorData } from './tasks/operator.js';
+import { walkJob, walkShardData } from './shards/graph-token.js';
 import type { OpExecutor } from './executor.js';
 
 /** What a worker reports about each shard it built. */
@@ -62,6 +65,19 @@ interface HostedJob {
 
 function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
   const m = s.matrix;
+  if (s.walk !== undefined) {
+    // graph-token: one row per agent (the cluster's row offsets index agents in shard order).
+    const agents = m.rows / s.walk.graph.rowsPerAgent;
+    return {
+      shard: s.shard,
+      rows: agents,
+      cols: s.walk.graph.d,
+      nnz: m.rows * m.cols,
+      maxRowNormSq: 0,
+      lipschitz: 0,
+      bytes: shardBytes(s),
+    };
+  }
   return {
     shard: s.shard,
     rows: m.rows,
@@ -120,7 +136,12 @@ export class ShardHost {
     const shards = new Map<number, ShardData>();
     const problem = spec.problem;
     let operator: OperatorData | null = null;
-    if (problem.kind === 'bilinear-game') {
+    if (problem.kind === 'graph-token') {
+      if (spec.algorithm.name !== 'sa-srrw') throw invalidArgument('spec.algorithm.name: graph-token problems run sa-srrw');
+      const g = await buildGraph(problem, spec.seed);
+      const job = walkJob(problem, spec.algorithm, spec.seed, g, shardCount);
+      for (const s of owned) shards.set(s, walkShardData(job, s));
+    } else if (problem.kind === 'bilinear-game') {
       const data = problem.data;
       const seed = data.seed ?? spec.seed;
       const game = bilinearConstants(seed, data.m, data.mu, data.sigma);
@@ -240,6 +261,7 @@ export class ShardHost {
         indices: item.indices,
         state: this.stateFor(job, shard, w.op),
         operator: job.operator,
+        ...(w.op === 'token-walk' ? { walkPeers: this.walkPeers(job) } : {}),
       };
     });
     const t0 = performance.now();
@@ -255,10 +277,21 @@ export class ShardHost {
     return preReduce(job.shardCount, job.owned, results);
   }
 
+  /** token-walk: every shard of the job held here with its interior visit state (allocated now). */
+  private walkPeers(job: HostedJob): Array<WalkPeer | undefined> {
+    const peers = new Array<WalkPeer | undefined>(job.shardCount);
+    for (const sh of job.shards.values()) {
+      if (sh.walk === undefined) continue;
+      const interior = this.stateFor(job, sh, 'token-walk')[SRRW_INTERIOR.name]!;
+      peers[sh.shard] = { agents: sh.walk.agents, interior };
+    }
+    return peers;
+  }
+
   /** The shard's state record, with every slot the op needs allocated (zeros) on first use. */
   private stateFor(job: HostedJob, shard: ShardData, op: Op): Record<string, Float64Array> {
     const st = job.state.get(shard.shard)!;
-    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard.matrix.rows));
+    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard, job.spec));
     return st;
   }
 

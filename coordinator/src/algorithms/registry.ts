@@ -1,5 +1,5 @@
 /** Builds the driver a job spec names. */
-import type { AlgorithmSpec } from '@optfleet/proto';
+import { ERROR_CODES, OptfleetError, type AlgorithmSpec } from '@optfleet/proto';
 import type { Driver, ProblemInfo } from './driver.js';
 import { LbfgsDriver } from './finite-sum/lbfgs/driver.js';
 import { LsvrgDriver } from './finite-sum/lsvrg/driver.js';
@@ -41,5 +41,8 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Arr
       return new EgDriver(p, alg, x0);
     case 'eag':
       return new EagDriver(p, alg, x0);
+    case 'sa-srrw':
+      // Token walks need the graph layout: jobs/token-runner.ts builds SrrwDriver itself.
+      throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, 'spec.algorithm.name: sa-srrw runs on graph-token problems only');
   }
 }

@@ -8,6 +8,7 @@
  */
 import {
   opResultLength,
+  opTakesIterates,
   combineNodes,
   invalidArgument,
   ERROR_CODES,
@@ -310,8 +311,11 @@ export class ShardedCluster implements Cluster {
     const layout = this.layout;
     if (layout === undefined) throw new OptfleetError(ERROR_CODES.FAILED_PRECONDITION, 'round before open');
     if (req.points.length !== OP_POINTS[req.op]) throw invalidArgument(`round.points: op ${req.op} takes ${OP_POINTS[req.op]} points`);
-    for (const [i, p] of req.points.entries()) {
-      if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
+    // token-walk's points are token records, checked against the walk tables by the task.
+    if (opTakesIterates(req.op)) {
+      for (const [i, p] of req.points.entries()) {
+        if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
+      }
     }
     await this.rebalance(layout);
     const perWorker = new Map<WorkerEndpoint, Array<{ shard: number; indices: Uint32Array | null }>>();
@@ -326,7 +330,7 @@ export class ShardedCluster implements Cluster {
     } else {
       for (const [s, idx] of [...this.splitRows(req.rows, layout)].sort((a, b) => a[0] - b[0])) add(s, idx);
     }
-    const expected = opResultLength(req.op, layout.cols);
+    const expected = opResultLength(req.op, layout.cols, req.points);
     const replies = await Promise.all(
       [...perWorker].map(([w, work]) => w.round(this.jobId, req.op, req.points, work, expected).then((r) => ({ r, w }))),
     );

@@ -208,9 +208,9 @@ export class JobManager {
       rec.state = 'RUNNING';
       this.emit(rec, 'state');
       this.o.log?.('info', 'job running', { job: rec.id, workers: lease.workers, transport: lease.transport });
-      const data = spec.problem.data;
+      const data = spec.problem.kind === 'graph-token' ? undefined : spec.problem.data;
       const fileBytes =
-        data.source === 'file'
+        data?.source === 'file'
           ? await stat(data.path).then(
               (s) => s.size,
               () => undefined,

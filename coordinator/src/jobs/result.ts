@@ -20,6 +20,20 @@ export interface HistoryEntry {
   readonly gap?: number;
   /** Estimator drift ‖g̃ − ∇f‖ at a full snapshot, for methods that report it (PAGE). */
   readonly drift?: number;
+  /** graph-token: mean ‖θ − θ*‖² over each α's tokens (in alpha order), at this point of the walk. */
+  readonly mse?: number[];
+}
+
+/** graph-token jobs: the score of one α over its tokens. */
+export interface PerAlpha {
+  readonly alpha: number;
+  /** Mean over tokens of ‖θ_n − θ*‖² / betaTheta_n. */
+  readonly scaledMse: number;
+  /** Standard error of that mean (null with one token). */
+  readonly stderr: number | null;
+  /** tr V_θ(α) from the covariance theory (null where not computable). */
+  readonly theory: number | null;
+  readonly tokens: number;
 }
 
 export interface FinalState {
@@ -44,6 +58,21 @@ export interface FinalState {
   readonly stopReason: string;
   readonly bytesSent: number;
   readonly bytesReceived: number;
+  /** graph-token: per α, the scaled MSE over its tokens next to the theory value. */
+  readonly perAlpha?: PerAlpha[];
+  /** graph-token: θ* of (1/N) Σ F_i. */
+  readonly thetaStar?: number[];
+  /**
+   * graph-token: token hops; hops onto another shard (a property of the trajectories, the same on
+   * any placement); hops onto a shard of another worker (handoffs: what costs rounds and bytes);
+   * and the visit entries each token carries.
+   */
+  readonly hops?: number;
+  readonly crossings?: number;
+  readonly handoffs?: number;
+  /** graph-token: seconds spent walking (the rounds), without opening the shards or scoring. */
+  readonly walkSeconds?: number;
+  readonly boundary?: number;
 }
 
 /** A worker lost mid-job, survived by resuming on the remaining workers. */

@@ -11,6 +11,7 @@ import { operatorGeometry } from '../algorithms/operator/geometry.js';
 import type { Cluster, JobLayout } from '../cluster/cluster.js';
 import type { FinalState, HistoryEntry } from './result.js';
 import { specJsonOf, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+import { runTokenJob } from './token-runner.js';
 
 export interface RunProgress {
   readonly round: number;
@@ -62,6 +63,11 @@ export interface RunOutcome {
 /** Default shard count when the spec has none. */
 export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
   if (spec.shards !== undefined) return spec.shards;
+  if (spec.problem.kind === 'graph-token') {
+    // About 64 agents a shard (an edge list's size is unknown here: 8; empty shards are allowed).
+    const g = spec.problem.graph;
+    return g.source === 'g12' ? 1 : g.source === 'rgg' ? Math.max(1, Math.min(64, Math.ceil(g.nodes / 64))) : 8;
+  }
   const data = spec.problem.data;
   if (data.source === 'synthetic') return defaultShardCount(data.n);
   // (file data only from here)
@@ -110,6 +116,9 @@ export async function runJob(
   }
   const layout = await cluster.open(jobId, spec, shardCount, resume?.shards);
   hooks.onLayout?.(layout);
+  // Token walks keep their own loop (and take no checkpoints: after a worker loss they restart
+  // from round 0, which gives the same bits).
+  if (spec.problem.kind === 'graph-token') return runTokenJob(spec, cluster, layout, hooks, t0);
   const problem = spec.problem;
   const info: ProblemInfo =
     problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'

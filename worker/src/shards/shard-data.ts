@@ -3,6 +3,8 @@
  * threads read it in place (structured clone of a SAB-backed view shares, never copies).
  */
 
+import type { WalkGraph, WalkShard } from '../kernels/cpu/srrw-walk.js';
+
 /** Dense row-major rows: x[r * cols + j]. */
 export interface DenseRows {
   readonly kind: 'dense';
@@ -28,6 +30,8 @@ export type RowMatrix = DenseRows | CsrRows;
 
 /** A shard: a contiguous range of the job's rows with their labels/targets. */
 export interface ShardData {
+  /** graph-token jobs: the job's walk tables and this shard's agents (rows = agents × points). */
+  readonly walk?: { readonly graph: WalkGraph; readonly agents: WalkShard };
   /** Shard index within the job (0-based). */
   readonly shard: number;
   /** Global index of this shard's first row. */

@@ -3,6 +3,7 @@
  * a piscina dispatch costs ~50-150 µs, more than a small shard op). The first failure, in item
  * order, is the batch's result.
  */
+import { TOKEN_PARAMS } from '@optfleet/proto';
 import { TASKS } from './index.js';
 import type { TaskFailure, TaskInput } from './protocol.js';
 
@@ -25,6 +26,16 @@ export function runBatch(input: BatchInput): BatchOutput {
 /** Multiply-adds an op will do (rows × row length × points): what the executors balance on. */
 export function estimateWork(item: TaskInput): number {
   const m = item.shard.matrix;
+  if (item.op === 'token-walk' && item.shard.walk !== undefined) {
+    // Upper bound: every token could walk up to the hop cap here, each hop a kernel row and one
+    // agent's gradient. Long walks must go to the pool, never block the event loop (heartbeats).
+    const params = item.points[1];
+    if (params === undefined || params.length < TOKEN_PARAMS.HEADER + TOKEN_PARAMS.PER_TOKEN) return 1;
+    const tokens = (params.length - TOKEN_PARAMS.HEADER) / TOKEN_PARAMS.PER_TOKEN;
+    const hops = Math.min(params[TOKEN_PARAMS.HOP_CAP]!, params[TOKEN_PARAMS.HEADER + TOKEN_PARAMS.STEPS]!);
+    const g = item.shard.walk.graph;
+    return tokens * hops * (g.rowsPerAgent * g.d + 16) + 1;
+  }
   const rows = item.indices === null ? m.rows : item.indices.length;
   const perRow = m.kind === 'dense' ? m.cols : m.rows === 0 ? 0 : m.indptr[m.rows]! / m.rows;
   return rows * Math.max(1, perRow) * item.points.length + 1;

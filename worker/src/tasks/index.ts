@@ -6,6 +6,7 @@ import sagaInitTask from './saga-init.js';
 import sagaStepTask from './saga-step.js';
 import opEvalTask from './op-eval.js';
 import opDiffTask from './op-diff.js';
+import tokenWalkTask from './token-walk.js';
 import type { TaskFn } from './protocol.js';
 
 export const TASKS: Record<Op, TaskFn> = {
@@ -15,4 +16,5 @@ export const TASKS: Record<Op, TaskFn> = {
   'saga-step': sagaStepTask,
   'op-eval': opEvalTask,
   'op-diff': opDiffTask,
+  'token-walk': tokenWalkTask,
 };

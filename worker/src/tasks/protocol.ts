@@ -6,6 +6,7 @@ import type { Op } from '@optfleet/proto';
 import type { LossKind } from '../kernels/cpu/losses.js';
 import type { ShardData } from '../shards/shard-data.js';
 import type { OperatorData } from './operator.js';
+import type { WalkPeer } from '../kernels/cpu/srrw-walk.js';
 
 export interface TaskInput {
   readonly op: Op;
@@ -21,6 +22,11 @@ export interface TaskInput {
   readonly state: Readonly<Record<string, Float64Array>>;
   /** Operator problems: what the kernels need besides the rows (null for minimisation problems). */
   readonly operator: OperatorData | null;
+  /**
+   * token-walk: every shard of the job this worker holds, by shard index (undefined elsewhere),
+   * with its interior visit state, so a token can walk on across them within one round.
+   */
+  readonly walkPeers?: ReadonlyArray<WalkPeer | undefined>;
 }
 
 /** An expected failure, returned as a value (class and code do not survive postMessage). */
