@@ -13,12 +13,32 @@
  */
 export { ERROR_CODES, OptfleetError, toOptfleetError, invalidArgument } from './errors.js';
 export { LIMITS } from './limits.js';
+export { bilevelStart } from './bilevel-start.js';
 export { natsNames, NATS_BLOB_HEADER } from './nats-names.js';
 export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
-export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount, OPERATOR_ALGORITHMS } from './job-spec.js';
-export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange, opResultLength } from './protocol.js';
+export {
+  jobSpecSchema,
+  validateJobSpec,
+  parseJobSpec,
+  defaultShardCount,
+  OPERATOR_ALGORITHMS,
+  BILEVEL_ALGORITHMS,
+  bilevelShape,
+} from './job-spec.js';
+export {
+  PROTOCOL_VERSION,
+  OPS,
+  OP_POINTS,
+  OP_PARAM_POINTS,
+  MAX_OP_PARAMS,
+  MBBO_STEP_PARAMS,
+  MBBO_EVAL_PARAMS,
+  isOp,
+  shardRange,
+  opResultLength,
+} from './protocol.js';
 export { ElementType, Tensor as TensorMessage, ErrorInfo } from './gen/optfleet/v1/tensor.js';
 export {
   WorkerChannelServiceService,
@@ -39,7 +59,16 @@ export {
 export type { ErrorCode, ErrorValue } from './errors.js';
 export type { NatsNames, NatsWorkerRecord } from './nats-names.js';
 export type { TreeNodeValue } from './reduce-tree.js';
-export type { JobSpec, JobSpecInput, SyntheticDataSpec, FileDataSpec, AlgorithmSpec, BilinearDataSpec, ProblemSpec } from './job-spec.js';
+export type {
+  JobSpec,
+  JobSpecInput,
+  SyntheticDataSpec,
+  FileDataSpec,
+  AlgorithmSpec,
+  BilinearDataSpec,
+  ProblemSpec,
+  BilevelProblemSpec,
+} from './job-spec.js';
 export type { Op } from './protocol.js';
 export type { Tensor } from './gen/optfleet/v1/tensor.js';
 export type {

@@ -23,6 +23,7 @@ import { bilinearConstants, bilinearLipschitz, bilinearShard } from './shards/bi
 import { droLipschitz, droShard } from './shards/dro.js';
 import { matrixGameLipschitz, matrixGameShard, policemanBurglar, readPayoffCsv } from './shards/matrix-game.js';
 import { operatorDim, type OperatorData } from './tasks/operator.js';
+import { mbboDataSeed, mbboLipschitz, mbboProblem, mbboShard, type MbboProblem } from './shards/mbbo.js';
 import type { OpExecutor } from './executor.js';
 
 /** What a worker reports about each shard it built. */
@@ -58,10 +59,16 @@ interface HostedJob {
   readonly state: Map<number, Record<string, Float64Array>>;
   /** Operator problems: what the kernels need besides the rows; null for minimisation. */
   readonly operator: OperatorData | null;
+  /** Multi-block bilevel problems: block layout and sizes; null otherwise. */
+  readonly mbbo: MbboProblem | null;
 }
 
-function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
+function summarize(s: ShardData, op: OperatorData | null, mbbo: MbboProblem | null): ShardSummary {
   const m = s.matrix;
+  if (mbbo !== null) {
+    // Rows are blocks, columns the upper dimension d; lipschitz is the L_g bound of the step guard.
+    return { shard: s.shard, rows: m.rows, cols: mbbo.d, nnz: m.rows * m.cols, maxRowNormSq: 0, lipschitz: mbboLipschitz(mbbo, s), bytes: shardBytes(s) };
+  }
   return {
     shard: s.shard,
     rows: m.rows,
@@ -100,7 +107,15 @@ export class ShardHost {
     const shards = new Map<number, ShardData>();
     const problem = spec.problem;
     let operator: OperatorData | null = null;
-    if (problem.kind === 'bilinear-game') {
+    let mbbo: MbboProblem | null = null;
+    if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge') {
+      mbbo = mbboProblem(problem, spec.seed);
+      const dataSeed = mbboDataSeed(problem, spec.seed);
+      for (const s of owned) {
+        const [a, b] = shardRange(mbbo.m, shardCount, s);
+        shards.set(s, mbboShard(problem, mbbo, dataSeed, s, a, b));
+      }
+    } else if (problem.kind === 'bilinear-game') {
       const data = problem.data;
       const seed = data.seed ?? spec.seed;
       const game = bilinearConstants(seed, data.m, data.mu, data.sigma);
@@ -149,8 +164,8 @@ export class ShardHost {
         shards.set(s, sliceRows(file, s, a, b));
       }
     }
-    this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, state: new Map([...owned].map((sh) => [sh, {}])) });
-    return [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator));
+    this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, mbbo, state: new Map([...owned].map((sh) => [sh, {}])) });
+    return [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator, mbbo));
   }
 
   /** Runs one op on the listed shards (in parallel on the executor) and pre-reduces owned subtrees. */
@@ -171,6 +186,7 @@ export class ShardHost {
         indices: item.indices,
         state: this.stateFor(job, shard, w.op),
         operator: job.operator,
+        mbbo: job.mbbo,
       };
     });
     const t0 = performance.now();
@@ -189,7 +205,7 @@ export class ShardHost {
   /** The shard's state record, with every slot the op needs allocated (zeros) on first use. */
   private stateFor(job: HostedJob, shard: ShardData, op: Op): Record<string, Float64Array> {
     const st = job.state.get(shard.shard)!;
-    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard.matrix.rows));
+    for (const slot of OP_STATE[op]) st[slot.name] ??= sharedF64(slot.length(shard.matrix.rows, job.spec));
     return st;
   }
 

@@ -13,6 +13,7 @@ import { EgDriver } from './operator/eg/driver.js';
 import { HalpernDriver } from './operator/halpern/driver.js';
 import { VrHalpernDriver } from './operator/vr-halpern/driver.js';
 import { VrHalpernForbDriver } from './operator/vr-halpern-forb/driver.js';
+import { BsvrbDriver } from './bilevel/bsvrb/driver.js';
 
 /** `x0`: the starting point (default 0; operator problems pass their geometry's feasible start). */
 export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Array): Driver {
@@ -41,5 +42,9 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Arr
       return new EgDriver(p, alg, x0);
     case 'eag':
       return new EagDriver(p, alg, x0);
+    case 'bsvrb-v1':
+    case 'bsvrb-v2':
+    case 'stoch-bilevel':
+      return new BsvrbDriver(p, alg, x0);
   }
 }

@@ -10,6 +10,8 @@ import {
   ERROR_CODES,
   OptfleetError,
   OP_POINTS,
+  OP_PARAM_POINTS,
+  MAX_OP_PARAMS,
   type JobSpec,
   type TreeNodeValue,
 } from '@optfleet/proto';
@@ -117,8 +119,12 @@ export class ShardedCluster implements Cluster {
     const layout = this.layout;
     if (layout === undefined) throw new OptfleetError(ERROR_CODES.FAILED_PRECONDITION, 'round before open');
     if (req.points.length !== OP_POINTS[req.op]) throw invalidArgument(`round.points: op ${req.op} takes ${OP_POINTS[req.op]} points`);
+    const iterates = OP_POINTS[req.op] - OP_PARAM_POINTS[req.op];
     for (const [i, p] of req.points.entries()) {
-      if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
+      // Trailing parameter points (op settings) have their own length, checked by the task.
+      if (i >= iterates) {
+        if (p.length > MAX_OP_PARAMS) throw invalidArgument(`round.points[${i}]: ${p.length} parameters, over the limit of ${MAX_OP_PARAMS}`);
+      } else if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
     }
     const perWorker: Array<Array<{ shard: number; indices: Uint32Array | null }>> = this.workers.map(() => []);
     if (req.rows === 'all') {

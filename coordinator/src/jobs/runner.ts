@@ -2,9 +2,9 @@
  * Runs one job: open the cluster, loop ask → round → tell until a stop criterion, evaluate the
  * final point if the driver did not observe it, close. Counts rounds and oracle calls exactly.
  */
-import { ERROR_CODES, OptfleetError, defaultShardCount, type JobSpec } from '@optfleet/proto';
+import { ERROR_CODES, OptfleetError, bilevelStart, defaultShardCount, type JobSpec } from '@optfleet/proto';
 import { createDriver } from '../algorithms/registry.js';
-import type { Observation, ProblemInfo } from '../algorithms/driver.js';
+import type { BilevelDiagnostics, Observation, ProblemInfo } from '../algorithms/driver.js';
 import { fullObjective, lossCurvature, norm2 } from '../algorithms/finite-sum/objective.js';
 import { meanOperator, residual } from '../algorithms/operator/residual.js';
 import { operatorGeometry } from '../algorithms/operator/geometry.js';
@@ -50,6 +50,8 @@ export interface RunOutcome {
 /** Default shard count when the spec has none. */
 export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
   if (spec.shards !== undefined) return spec.shards;
+  // Bilevel rows are blocks, each with its own samples and state: up to 16 shards.
+  if (spec.problem.kind === 'mbbo-quadratic' || spec.problem.kind === 'mbbo-ridge') return Math.min(16, spec.problem.data.m);
   const data = spec.problem.data;
   if (data.source === 'synthetic') return defaultShardCount(data.n);
   // (file data only from here)
@@ -92,7 +94,30 @@ export async function runJob(
   const layout = await cluster.open(jobId, spec, shardCount);
   hooks.onLayout?.(layout);
   const problem = spec.problem;
-  const info: ProblemInfo =
+  let x0: Float64Array | undefined;
+  let info: ProblemInfo;
+  if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge') {
+    const quad = problem.kind === 'mbbo-quadratic';
+    info = {
+      kind: problem.kind,
+      family: 'minimization',
+      n: layout.rows,
+      d: layout.cols,
+      l2: 0,
+      lMax: layout.lipschitz,
+      seed: spec.seed,
+      bilevel: {
+        m: layout.rows,
+        dy: quad ? problem.data.dy : problem.data.d,
+        rho: quad && !problem.convex ? problem.rho : 0,
+        nu: quad ? problem.nu : 0,
+        // Ridge: A_i(x) ⪰ diag(e^x); 1e-3 = e^{−6.9} keeps penalties down to that size unbiased.
+        mu: quad ? problem.mu : 1e-3,
+        lg: layout.lipschitz,
+      },
+    };
+    x0 = bilevelStart(problem, spec.seed);
+  } else info =
     problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'
       ? {
           kind: problem.kind,
@@ -113,6 +138,7 @@ export async function runJob(
           lMax: lossCurvature(problem.kind) * layout.maxRowNormSq + problem.l2,
           seed: spec.seed,
         };
+  x0 ??= info.geometry?.start(info.d);
   const operator = info.family === 'operator';
   /** The stop tolerance on the stationarity measure: ‖∇f‖ or the residual ‖F(u)‖. */
   const tolerance = operator ? spec.stop.residual : spec.stop.gradNorm;
@@ -128,7 +154,10 @@ export async function runJob(
   if (batchSize !== undefined && batchSize > info.n) {
     throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${batchSize} is over the data's ${info.n} rows`);
   }
-  const driver = createDriver(spec.algorithm, info, info.geometry?.start(info.d));
+  const driver = createDriver(spec.algorithm, info, x0);
+  const bilevelFields = (b: BilevelDiagnostics | undefined): { estimatorError?: number; yError?: number; trackerError?: number } =>
+    b === undefined ? {} : { ...(b.estimatorError === undefined ? {} : { estimatorError: b.estimatorError }), yError: b.yError, trackerError: b.trackerError };
+  let lastBilevel: BilevelDiagnostics | undefined;
   const stop = spec.stop;
   const history: HistoryEntry[] = [];
   let rounds = 0;
@@ -207,6 +236,7 @@ export async function runJob(
         oracleCalls,
         ...measures(obs.objective, obs.gradNorm, obs.gap),
         ...(obs.drift === undefined ? {} : { drift: obs.drift }),
+        ...bilevelFields(obs.bilevel),
       };
       history.push(entry);
       hooks.onProgress?.({ ...entry, objective: obs.objective, gradNorm: obs.gradNorm, fraction: fraction(s, obs.gradNorm) });
@@ -226,6 +256,29 @@ export async function runJob(
     objective = last.objective;
     gap = last.gap;
     gradNorm = last.gradNorm;
+    lastBilevel = last.bilevel;
+  } else if (driver.closingAsk !== undefined) {
+    // Drivers whose problem needs its own exact evaluation (bilevel) measure the final point themselves.
+    const ask = driver.closingAsk();
+    if (ask.kind !== 'round') throw new OptfleetError(ERROR_CODES.INTERNAL, 'closing evaluation: the driver asked for no round');
+    const roundStart = now();
+    const res = await cluster.round({ op: ask.op, points: ask.points, rows: ask.rows });
+    const calls = res.sum[res.sum.length - 1]!;
+    rounds++;
+    evalRounds++;
+    evalCalls += calls;
+    hooks.onRound?.({ op: ask.op, purpose: 'evaluation', seconds: now() - roundStart, oracleCalls: calls, bytesOut: res.bytesOut, bytesIn: res.bytesIn });
+    bytesSent += res.bytesOut;
+    bytesReceived += res.bytesIn;
+    checkFinite('round result', res.sum, { round: rounds, iteration: driver.iterations() });
+    const obs = driver.tell(res.sum);
+    if (obs === null) throw new OptfleetError(ERROR_CODES.INTERNAL, 'closing evaluation: the driver returned no observation');
+    x = obs.x;
+    objective = obs.objective;
+    gradNorm = obs.gradNorm;
+    lastBilevel = obs.bilevel;
+    checkFinite('objective', objective, { round: rounds, iteration: driver.iterations() });
+    checkFinite(measureName, gradNorm, { round: rounds, iteration: driver.iterations() });
   } else {
     x = driver.iterate().slice();
     checkFinite('iterate', x, { round: rounds, iteration: driver.iterations() });
@@ -268,6 +321,7 @@ export async function runJob(
     final: {
       x: Array.from(x),
       ...measures(objective, gradNorm, gap),
+      ...bilevelFields(lastBilevel),
       rounds,
       evaluationRounds: evalRounds,
       oracleCalls,

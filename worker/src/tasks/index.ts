@@ -6,6 +6,8 @@ import sagaInitTask from './saga-init.js';
 import sagaStepTask from './saga-step.js';
 import opEvalTask from './op-eval.js';
 import opDiffTask from './op-diff.js';
+import mbboStepTask from './mbbo-step.js';
+import mbboEvalTask from './mbbo-eval.js';
 import type { TaskFn } from './protocol.js';
 
 export const TASKS: Record<Op, TaskFn> = {
@@ -15,4 +17,6 @@ export const TASKS: Record<Op, TaskFn> = {
   'saga-step': sagaStepTask,
   'op-eval': opEvalTask,
   'op-diff': opDiffTask,
+  'mbbo-step': mbboStepTask,
+  'mbbo-eval': mbboEvalTask,
 };

@@ -6,6 +6,7 @@ import type { Op } from '@optfleet/proto';
 import type { LossKind } from '../kernels/cpu/losses.js';
 import type { ShardData } from '../shards/shard-data.js';
 import type { OperatorData } from './operator.js';
+import type { MbboProblem } from '../shards/mbbo.js';
 
 export interface TaskInput {
   readonly op: Op;
@@ -21,6 +22,8 @@ export interface TaskInput {
   readonly state: Readonly<Record<string, Float64Array>>;
   /** Operator problems: what the kernels need besides the rows (null for minimisation problems). */
   readonly operator: OperatorData | null;
+  /** Multi-block bilevel problems: the block layout and sizes (null otherwise). */
+  readonly mbbo: MbboProblem | null;
 }
 
 /** An expected failure, returned as a value (class and code do not survive postMessage). */
