@@ -23,6 +23,10 @@ export { bilinearConstants, bilinearShard, bilinearLipschitz, spectralNorm } fro
 export { policemanBurglar, matrixGameShard, readPayoffCsv, MAX_MATRIX_GAME } from './shards/matrix-game.js';
 export { bilinearApply } from './kernels/cpu/bilinear.js';
 export { droShard, droTruth } from './shards/dro.js';
+export { mbboShard, mbboProblem, mbboLipschitz, blockWidth, lowerStride, upperStride } from './shards/mbbo.js';
+export { mbboStep, drawSamples } from './kernels/cpu/mbbo-step.js';
+export { mbboEval, exactBlock } from './kernels/cpu/mbbo-eval.js';
+export { cholesky, choleskySolve, jacobiEigen, projectSpectrum, projectionScratch } from './kernels/cpu/linalg.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
 export type { WorkerOptions, WorkerHandle } from './worker.js';
@@ -33,6 +37,7 @@ export type { ShardData, RowMatrix, DenseRows, CsrRows } from './shards/shard-da
 export type { ParsedDataFile, DataFileOptions } from './shards/data-file.js';
 export type { LossKind } from './kernels/cpu/losses.js';
 export type { BilinearGame } from './shards/bilinear.js';
+export type { MbboProblem } from './shards/mbbo.js';
 export type { TaskInput, TaskOutput, TaskFailure } from './tasks/protocol.js';
 export type { ChannelEnd, GrpcAgentOptions } from './transport/grpc/agent.js';
 export type { WorkerMetrics, WorkerMetricSources, PoolSnapshot } from './metrics.js';
