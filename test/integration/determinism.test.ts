@@ -71,6 +71,24 @@ describe('bit-identical results whatever the transport and worker count', () => 
       algorithm: { name: 'vr-halpern', stepSize: 0.5 },
       stop: { maxRounds: 300, residual: 0 },
     },
+    'bsvrb-v1': {
+      name: 'det-bsvrb-v1',
+      problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 21, d: 12, dy: 4, n: 40, nf: 30 } },
+      algorithm: { name: 'bsvrb-v1', I: 5, B: 8, evalEvery: 25 },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
+    'bsvrb-v2 update all': {
+      name: 'det-bsvrb-v2',
+      problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 21, d: 12, dy: 4, n: 40, nf: 30 } },
+      algorithm: { name: 'bsvrb-v2', I: 5, B: 8, evalEvery: 25, update: 'all', blockSampling: 'reshuffle' },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
+    'stoch-bilevel ridge': {
+      name: 'det-stoch-bilevel',
+      problem: { kind: 'mbbo-ridge', data: { source: 'synthetic', m: 21, d: 12, n: 30, nv: 30 } },
+      algorithm: { name: 'stoch-bilevel', I: 5, B: 8, evalEvery: 25 },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
     eag: {
       name: 'det-eag',
       problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 300, m: 6, mu: 0.5, sigma: 1 } },
