@@ -20,6 +20,10 @@ export interface RunProgress {
   readonly seconds: number;
   /** Furthest of the stop criteria's progress, in [0, 1]. */
   readonly fraction: number;
+  /** Multi-block bilevel: exact ‖z − ∇F‖, rms ‖y_i − y_i*‖ and tracker error (see HistoryEntry). */
+  readonly estimatorError?: number;
+  readonly yError?: number;
+  readonly trackerError?: number;
 }
 
 /** One finished round, for metrics. */
@@ -314,7 +318,16 @@ export async function runJob(
     checkFinite(measureName, gradNorm, { round: rounds, iteration: driver.iterations() });
   }
   const seconds = now() - t0;
-  hooks.onProgress?.({ round: rounds, iteration: driver.iterations(), oracleCalls, objective, gradNorm, seconds, fraction: 1 });
+  hooks.onProgress?.({
+    round: rounds,
+    iteration: driver.iterations(),
+    oracleCalls,
+    objective,
+    gradNorm,
+    seconds,
+    fraction: 1,
+    ...bilevelFields(lastBilevel),
+  });
   return {
     layout,
     history,
