@@ -109,9 +109,12 @@ export function projectionScratch(p: number): ProjectionScratch {
 /**
  * Euclidean (Frobenius) projection of the p×p matrix H (at H[off..], overwritten) onto
  * {S = Sᵀ : lo·I ⪯ S ⪯ hi·I}: symmetrise, eigendecompose, clip the eigenvalues to [lo, hi].
- * Fast path, exact: when both H − lo·I and hi·I − H have Cholesky factors (strictly inside the
- * set), the projection is the symmetrised H itself and no eigen-solve runs. Returns true when
- * eigenvalues were clipped.
+ * Fast path: when both H − lo'·I and hi'·I − H have Cholesky factors, with the bounds widened by
+ * a relative 1e-12 (lo' = lo·(1 − 1e-12), hi' = hi·(1 + 1e-12)) so eigenvalues sitting exactly on a
+ * bound (a mini-batch Hessian aaᵀ + μI with B < d_y has d_y − B eigenvalues equal to μ = lo)
+ * count as inside, the projection is the symmetrised H itself and no eigen-solve runs; the error
+ * of that shortcut is at most 1e-12·max(|lo|, |hi|) per eigenvalue. Returns true when eigenvalues
+ * were clipped.
  */
 export function projectSpectrum(H: Float64Array, off: number, p: number, lo: number, hi: number, s: ProjectionScratch): boolean {
   for (let i = 0; i < p; i++) {
@@ -123,11 +126,13 @@ export function projectSpectrum(H: Float64Array, off: number, p: number, lo: num
   }
   const A = s.A;
   for (let k = 0; k < p * p; k++) A[k] = H[off + k]!;
-  for (let i = 0; i < p; i++) A[i * p + i] = A[i * p + i]! - lo;
+  const loW = lo - 1e-12 * Math.abs(lo);
+  const hiW = hi + 1e-12 * Math.abs(hi);
+  for (let i = 0; i < p; i++) A[i * p + i] = A[i * p + i]! - loW;
   let inside = cholesky(A, 0, p);
   if (inside) {
     for (let k = 0; k < p * p; k++) A[k] = -H[off + k]!;
-    for (let i = 0; i < p; i++) A[i * p + i] = A[i * p + i]! + hi;
+    for (let i = 0; i < p; i++) A[i * p + i] = A[i * p + i]! + hiW;
     inside = cholesky(A, 0, p);
   }
   if (inside) return false;
