@@ -216,7 +216,14 @@ export async function runBsvrbBench(c: BsvrbBenchConfig, log: (s: string) => voi
   const tableA = renderTable(
     `(a) Iterations to ε (moving average of the last ${c.window} exact ‖∇F‖² ≤ ε² = ${c.eps ** 2}), bsvrb-v2, m = ${c.m}, best over η ∈ {${c.etas.join(', ')}} × β ∈ {${c.betas.join(', ')}}`,
     ['I', 'B', 'B ≤ √I', 'T_ε', 'η', 'β'].map((header) => ({ header })),
-    grid.map((r) => [String(r.I), String(r.B), r.B <= Math.sqrt(r.I) ? 'yes' : 'no', r.censored ? `> ${c.maxIt}` : String(r.T), fixed(r.eta, 4), fixed(r.beta, 2)]),
+    grid.map((r) => [
+      String(r.I),
+      String(r.B),
+      r.B <= Math.sqrt(r.I) ? 'yes' : 'no',
+      r.censored ? `> ${c.maxIt}` : String(r.T),
+      fixed(r.eta, 4),
+      fixed(r.beta, 2),
+    ]),
   );
   const slopes = renderTable(
     '(a′) Fitted log T_ε = c + s_I·log I + s_B·log B',
@@ -255,7 +262,13 @@ export async function runBsvrbBench(c: BsvrbBenchConfig, log: (s: string) => voi
     table: [tableA, '', slopes, '', tableB, '', tableC].join('\n'),
     figures: { 'bsvrb.svg': figure },
     json: {
-      summary: { slopeI: fitRegime.slopeI, slopeB: fitRegime.slopeB, slopeIAll: fitAll.slopeI, slopeBAll: fitAll.slopeB, theory: { slopeI: -1, slopeB: -1 } },
+      summary: {
+        slopeI: fitRegime.slopeI,
+        slopeB: fitRegime.slopeB,
+        slopeIAll: fitAll.slopeI,
+        slopeBAll: fitAll.slopeB,
+        theory: { slopeI: -1, slopeB: -1 },
+      },
       config: c,
       grid,
       wallClock: { m: 1000, algorithm: wallAlg, rows: wall },

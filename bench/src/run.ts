@@ -179,10 +179,15 @@ async function bsvrb(): Promise<void> {
   const file = `${dir}bsvrb.json`;
   await writeFile(
     file,
-    JSON.stringify({ schema: 'optfleet-bench-bsvrb/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) + '\n',
+    JSON.stringify({ schema: 'optfleet-bench-bsvrb/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) +
+      '\n',
   );
   for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
-  process.stdout.write(`wrote ${file} and ${Object.keys(r.figures).map((f) => dir + f).join(', ')}\n`);
+  process.stdout.write(
+    `wrote ${file} and ${Object.keys(r.figures)
+      .map((f) => dir + f)
+      .join(', ')}\n`,
+  );
 }
 
 async function main(): Promise<void> {

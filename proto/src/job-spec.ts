@@ -524,7 +524,8 @@ function refineBilevel(problem: BilevelProblem, alg: z.infer<typeof jobAlgorithm
     });
   }
   if (alg.I > m) ctx.addIssue({ code: 'custom', path: ['algorithm', 'I'], message: `${alg.I} blocks per iteration is over m = ${m}` });
-  if (shards !== undefined && shards > m) ctx.addIssue({ code: 'custom', path: ['shards'], message: `${shards} shards for only ${m} blocks (at most m)` });
+  if (shards !== undefined && shards > m)
+    ctx.addIssue({ code: 'custom', path: ['shards'], message: `${shards} shards for only ${m} blocks (at most m)` });
   if (alg.name === 'bsvrb-v1' && alg.hMin !== undefined && alg.hMax !== undefined && alg.hMin >= alg.hMax) {
     ctx.addIssue({ code: 'custom', path: ['algorithm', 'hMax'], message: `${alg.hMax} must be > hMin = ${alg.hMin}` });
   }

@@ -21,7 +21,11 @@ const quadratic = (extra: Record<string, unknown> = {}) => ({
   data: { source: 'synthetic', m: 16, d: 10, dy: 5, n: 100, nf: 100 },
 });
 
-async function run(problem: Record<string, unknown>, algorithm: Record<string, unknown>, stop: Record<string, unknown>): Promise<JobResultDoc> {
+async function run(
+  problem: Record<string, unknown>,
+  algorithm: Record<string, unknown>,
+  stop: Record<string, unknown>,
+): Promise<JobResultDoc> {
   const spec = validateJobSpec({ name: 'bsvrb-test', seed: 1, shards: 4, problem, algorithm, stop });
   return runEmbedded({ spec, transport: 'inprocess', workers: 2 });
 }
@@ -95,7 +99,11 @@ function convexOptimum(problem: Record<string, unknown>, seed: number): Float64A
     // M = A⁻¹B (dy×d), w = A⁻¹c.
     const M = new Float64Array(dy * d);
     for (let l = 0; l < d; l++) {
-      const col = solve(A, Float64Array.from({ length: dy }, (_, a) => Bm[a * d + l]!), dy);
+      const col = solve(
+        A,
+        Float64Array.from({ length: dy }, (_, a) => Bm[a * d + l]!),
+        dy,
+      );
       for (let a = 0; a < dy; a++) M[a * d + l] = col[a]!;
     }
     const w = solve(A, c, dy);
@@ -110,7 +118,11 @@ function convexOptimum(problem: Record<string, unknown>, seed: number): Float64A
       }
     }
   }
-  return solve(K, k.map((v) => -v), d);
+  return solve(
+    K,
+    k.map((v) => -v),
+    d,
+  );
 }
 
 describe('BSVRB on the synthetic quadratic MBBO (spec §4(a))', () => {
@@ -207,11 +219,21 @@ describe('bilevel failures', () => {
     expect(() => validateJobSpec({ name: 'x', problem: quadratic(), algorithm: { name: 'bsvrb-v2', I: 17 } })).toThrow(
       /spec\.algorithm\.I: 17 blocks per iteration is over m = 16/,
     );
-    expect(() => validateJobSpec({ name: 'x', problem: quadratic(), algorithm: { name: 'svrg' } })).toThrow(/spec\.algorithm\.name: svrg is not a bilevel method/);
+    expect(() => validateJobSpec({ name: 'x', problem: quadratic(), algorithm: { name: 'svrg' } })).toThrow(
+      /spec\.algorithm\.name: svrg is not a bilevel method/,
+    );
     expect(() =>
-      validateJobSpec({ name: 'x', problem: { kind: 'logistic', data: { source: 'synthetic', n: 10, d: 2 } }, algorithm: { name: 'bsvrb-v1' } }),
+      validateJobSpec({
+        name: 'x',
+        problem: { kind: 'logistic', data: { source: 'synthetic', n: 10, d: 2 } },
+        algorithm: { name: 'bsvrb-v1' },
+      }),
     ).toThrow(/spec\.algorithm\.name: bsvrb-v1 solves multi-block bilevel problems/);
-    expect(() => validateJobSpec({ name: 'x', problem: quadratic(), algorithm: { name: 'bsvrb-v2', beta: 0 } })).toThrow(/spec\.algorithm\.beta: must be > 0/);
-    expect(() => validateJobSpec({ name: 'x', problem: quadratic(), shards: 17, algorithm: { name: 'bsvrb-v2' } })).toThrow(/spec\.shards: 17 shards for only 16 blocks/);
+    expect(() => validateJobSpec({ name: 'x', problem: quadratic(), algorithm: { name: 'bsvrb-v2', beta: 0 } })).toThrow(
+      /spec\.algorithm\.beta: must be > 0/,
+    );
+    expect(() => validateJobSpec({ name: 'x', problem: quadratic(), shards: 17, algorithm: { name: 'bsvrb-v2' } })).toThrow(
+      /spec\.shards: 17 shards for only 16 blocks/,
+    );
   });
 });

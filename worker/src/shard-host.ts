@@ -67,7 +67,15 @@ function summarize(s: ShardData, op: OperatorData | null, mbbo: MbboProblem | nu
   const m = s.matrix;
   if (mbbo !== null) {
     // Rows are blocks, columns the upper dimension d; lipschitz is the L_g bound of the step guard.
-    return { shard: s.shard, rows: m.rows, cols: mbbo.d, nnz: m.rows * m.cols, maxRowNormSq: 0, lipschitz: mbboLipschitz(mbbo, s), bytes: shardBytes(s) };
+    return {
+      shard: s.shard,
+      rows: m.rows,
+      cols: mbbo.d,
+      nnz: m.rows * m.cols,
+      maxRowNormSq: 0,
+      lipschitz: mbboLipschitz(mbbo, s),
+      bytes: shardBytes(s),
+    };
   }
   return {
     shard: s.shard,

@@ -123,7 +123,8 @@ export class ShardedCluster implements Cluster {
     for (const [i, p] of req.points.entries()) {
       // Trailing parameter points (op settings) have their own length, checked by the task.
       if (i >= iterates) {
-        if (p.length > MAX_OP_PARAMS) throw invalidArgument(`round.points[${i}]: ${p.length} parameters, over the limit of ${MAX_OP_PARAMS}`);
+        if (p.length > MAX_OP_PARAMS)
+          throw invalidArgument(`round.points[${i}]: ${p.length} parameters, over the limit of ${MAX_OP_PARAMS}`);
       } else if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
     }
     const perWorker: Array<Array<{ shard: number; indices: Uint32Array | null }>> = this.workers.map(() => []);

@@ -121,27 +121,28 @@ export async function runJob(
       },
     };
     x0 = bilevelStart(problem, spec.seed);
-  } else info =
-    problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'
-      ? {
-          kind: problem.kind,
-          family: 'operator',
-          n: layout.rows,
-          d: layout.cols,
-          l2: 0,
-          lMax: layout.lipschitz,
-          seed: spec.seed,
-          geometry: operatorGeometry(problem, layout.cols),
-        }
-      : {
-          kind: problem.kind,
-          family: 'minimization',
-          n: layout.rows,
-          d: layout.cols,
-          l2: problem.l2,
-          lMax: lossCurvature(problem.kind) * layout.maxRowNormSq + problem.l2,
-          seed: spec.seed,
-        };
+  } else
+    info =
+      problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'
+        ? {
+            kind: problem.kind,
+            family: 'operator',
+            n: layout.rows,
+            d: layout.cols,
+            l2: 0,
+            lMax: layout.lipschitz,
+            seed: spec.seed,
+            geometry: operatorGeometry(problem, layout.cols),
+          }
+        : {
+            kind: problem.kind,
+            family: 'minimization',
+            n: layout.rows,
+            d: layout.cols,
+            l2: problem.l2,
+            lMax: lossCurvature(problem.kind) * layout.maxRowNormSq + problem.l2,
+            seed: spec.seed,
+          };
   x0 ??= info.geometry?.start(info.d);
   const operator = info.family === 'operator';
   /** The stop tolerance on the stationarity measure: ‖∇f‖ or the residual ‖F(u)‖. */
@@ -160,7 +161,9 @@ export async function runJob(
   }
   const driver = createDriver(spec.algorithm, info, x0);
   const bilevelFields = (b: BilevelDiagnostics | undefined): { estimatorError?: number; yError?: number; trackerError?: number } =>
-    b === undefined ? {} : { ...(b.estimatorError === undefined ? {} : { estimatorError: b.estimatorError }), yError: b.yError, trackerError: b.trackerError };
+    b === undefined
+      ? {}
+      : { ...(b.estimatorError === undefined ? {} : { estimatorError: b.estimatorError }), yError: b.yError, trackerError: b.trackerError };
   let lastBilevel: BilevelDiagnostics | undefined;
   const stop = spec.stop;
   const history: HistoryEntry[] = [];
@@ -271,7 +274,14 @@ export async function runJob(
     rounds++;
     evalRounds++;
     evalCalls += calls;
-    hooks.onRound?.({ op: ask.op, purpose: 'evaluation', seconds: now() - roundStart, oracleCalls: calls, bytesOut: res.bytesOut, bytesIn: res.bytesIn });
+    hooks.onRound?.({
+      op: ask.op,
+      purpose: 'evaluation',
+      seconds: now() - roundStart,
+      oracleCalls: calls,
+      bytesOut: res.bytesOut,
+      bytesIn: res.bytesIn,
+    });
     bytesSent += res.bytesOut;
     bytesReceived += res.bytesIn;
     checkFinite('round result', res.sum, { round: rounds, iteration: driver.iterations() });

@@ -115,7 +115,14 @@ function fillRidgeBlock(p: MbboProblem, dataSeed: number, noise: number, i: numb
 }
 
 /** Blocks [start, end) of a bilevel problem as one shard. */
-export function mbboShard(spec: BilevelProblemSpec, p: MbboProblem, dataSeed: number, shard: number, start: number, end: number): ShardData {
+export function mbboShard(
+  spec: BilevelProblemSpec,
+  p: MbboProblem,
+  dataSeed: number,
+  shard: number,
+  start: number,
+  end: number,
+): ShardData {
   const rows = end - start;
   const w = blockWidth(p);
   const x = sharedF64(rows * w);

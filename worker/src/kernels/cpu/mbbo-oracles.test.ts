@@ -68,7 +68,12 @@ for (const [name, problem] of Object.entries(problems)) {
       it(`∇_y g, sample ${j}`, () => {
         const g = new Float64Array(p.dy);
         gradYg(p, X, off, one, pt, y, g);
-        expect(relErr(g, fdGrad((v) => gValue(p, X, off, j, x, v), y))).toBeLessThan(1e-6);
+        expect(
+          relErr(
+            g,
+            fdGrad((v) => gValue(p, X, off, j, x, v), y),
+          ),
+        ).toBeLessThan(1e-6);
       });
       it(`∇²_yy g and its HVP, sample ${j}`, () => {
         const H = new Float64Array(p.dy * p.dy);
@@ -78,11 +83,29 @@ for (const [name, problem] of Object.entries(problems)) {
         // FD of the gradient along u, and the dense Hessian times u.
         const gp = new Float64Array(p.dy);
         const gm = new Float64Array(p.dy);
-        gradYg(p, X, off, one, pt, y.map((v, k) => v + h * u[k]!), gp);
-        gradYg(p, X, off, one, pt, y.map((v, k) => v - h * u[k]!), gm);
+        gradYg(
+          p,
+          X,
+          off,
+          one,
+          pt,
+          y.map((v, k) => v + h * u[k]!),
+          gp,
+        );
+        gradYg(
+          p,
+          X,
+          off,
+          one,
+          pt,
+          y.map((v, k) => v - h * u[k]!),
+          gm,
+        );
         const fd = gp.map((v, k) => (v - gm[k]!) / (2 * h));
         expect(relErr(Hu, fd)).toBeLessThan(1e-6);
-        const Hdense = Float64Array.from({ length: p.dy }, (_, r) => H.subarray(r * p.dy, (r + 1) * p.dy).reduce((s, v, c) => s + v * u[c]!, 0));
+        const Hdense = Float64Array.from({ length: p.dy }, (_, r) =>
+          H.subarray(r * p.dy, (r + 1) * p.dy).reduce((s, v, c) => s + v * u[c]!, 0),
+        );
         expect(relErr(Hdense, fd)).toBeLessThan(1e-6);
       });
       it(`∇²_xy g·w (JVP), sample ${j}`, () => {
@@ -104,7 +127,12 @@ for (const [name, problem] of Object.entries(problems)) {
         const one = Uint32Array.of(k);
         const g = new Float64Array(p.dy);
         gradYf(p, X, off, one, y, g);
-        expect(relErr(g, fdGrad((v) => fValue(p, X, off, one, v), y))).toBeLessThan(1e-6);
+        expect(
+          relErr(
+            g,
+            fdGrad((v) => fValue(p, X, off, one, v), y),
+          ),
+        ).toBeLessThan(1e-6);
       });
     }
 

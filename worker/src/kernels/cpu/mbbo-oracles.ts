@@ -28,7 +28,15 @@ export function upperPoint(p: MbboProblem, x: Float64Array): UpperPoint {
 }
 
 /** Mean over the listed lower samples of ∇_y g(x, y; j) → out (d_y). */
-export function gradYg(p: MbboProblem, X: Float64Array, off: number, idx: Uint32Array, pt: UpperPoint, y: Float64Array, out: Float64Array): void {
+export function gradYg(
+  p: MbboProblem,
+  X: Float64Array,
+  off: number,
+  idx: Uint32Array,
+  pt: UpperPoint,
+  y: Float64Array,
+  out: Float64Array,
+): void {
   const { dy, db } = p;
   const ls = lowerStride(p);
   out.fill(0, 0, dy);
@@ -46,7 +54,15 @@ export function gradYg(p: MbboProblem, X: Float64Array, off: number, idx: Uint32
 }
 
 /** Mean over the listed lower samples of ∇²_yy g(x, y; j) → out (d_y×d_y, row-major at outOff). */
-export function hessYY(p: MbboProblem, X: Float64Array, off: number, idx: Uint32Array, pt: UpperPoint, out: Float64Array, outOff: number): void {
+export function hessYY(
+  p: MbboProblem,
+  X: Float64Array,
+  off: number,
+  idx: Uint32Array,
+  pt: UpperPoint,
+  out: Float64Array,
+  outOff: number,
+): void {
   const dy = p.dy;
   const ls = lowerStride(p);
   out.fill(0, outOff, outOff + dy * dy);
@@ -70,7 +86,15 @@ export function hessYY(p: MbboProblem, X: Float64Array, off: number, idx: Uint32
 }
 
 /** Mean over the listed lower samples of ∇²_yy g(x, y; j)·u → out (d_y). */
-export function hvp(p: MbboProblem, X: Float64Array, off: number, idx: Uint32Array, pt: UpperPoint, u: Float64Array, out: Float64Array): void {
+export function hvp(
+  p: MbboProblem,
+  X: Float64Array,
+  off: number,
+  idx: Uint32Array,
+  pt: UpperPoint,
+  u: Float64Array,
+  out: Float64Array,
+): void {
   const dy = p.dy;
   const ls = lowerStride(p);
   out.fill(0, 0, dy);

@@ -94,7 +94,10 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(num / den);
 }
 
-function build(problem: Record<string, unknown>, algorithm: string): { p: MbboProblem; shard: ShardData; state: Record<string, Float64Array> } {
+function build(
+  problem: Record<string, unknown>,
+  algorithm: string,
+): { p: MbboProblem; shard: ShardData; state: Record<string, Float64Array> } {
   const spec = validateJobSpec({ name: 't', seed: 8, problem, algorithm: { name: algorithm, I: 1 } });
   const ps = spec.problem as BilevelProblemSpec;
   const p = mbboProblem(ps, spec.seed);
@@ -174,7 +177,12 @@ for (const [name, problem] of Object.entries(problems)) {
         const all = Uint32Array.from({ length: p.m }, (_, i) => i);
         const r = mbboStep(p, shard, state, x, x, stepParams(t, method, p.n + p.nf, 1, false), all, out);
         expect(typeof r).toBe('number');
-        expect(relErr(out.subarray(0, p.d).map((v) => v / p.m), grad)).toBeLessThan(1e-12);
+        expect(
+          relErr(
+            out.subarray(0, p.d).map((v) => v / p.m),
+            grad,
+          ),
+        ).toBeLessThan(1e-12);
       });
 
       it('mbbo-eval returns ∇F, F and zero tracking errors at the exact trackers', () => {
@@ -193,7 +201,12 @@ for (const [name, problem] of Object.entries(problems)) {
         params[P.method] = method;
         const out = new Float64Array(p.d + 4);
         expect(mbboEval(p, shard, st, x, params, null, out)).toBeNull();
-        expect(relErr(out.subarray(0, p.d).map((v) => v / p.m), grad)).toBeLessThan(1e-12);
+        expect(
+          relErr(
+            out.subarray(0, p.d).map((v) => v / p.m),
+            grad,
+          ),
+        ).toBeLessThan(1e-12);
         const F = closed.reduce((s, c) => s + c.f, 0);
         expect(Math.abs(out[p.d]! - F) / F).toBeLessThan(1e-12);
         expect(out[p.d + 1]!).toBeLessThan(1e-24);
