@@ -116,7 +116,7 @@ export class ShardHost {
     const problem = spec.problem;
     let operator: OperatorData | null = null;
     let mbbo: MbboProblem | null = null;
-    if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge') {
+    if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge' || problem.kind === 'mbbo-hyperclean') {
       mbbo = mbboProblem(problem, spec.seed);
       const dataSeed = mbboDataSeed(problem, spec.seed);
       for (const s of owned) {

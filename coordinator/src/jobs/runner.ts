@@ -2,7 +2,7 @@
  * Runs one job: open the cluster, loop ask → round → tell until a stop criterion, evaluate the
  * final point if the driver did not observe it, close. Counts rounds and oracle calls exactly.
  */
-import { ERROR_CODES, OptfleetError, bilevelStart, defaultShardCount, type JobSpec } from '@optfleet/proto';
+import { ERROR_CODES, OptfleetError, bilevelShape, bilevelStart, defaultShardCount, type JobSpec } from '@optfleet/proto';
 import { createDriver } from '../algorithms/registry.js';
 import type { BilevelDiagnostics, Observation, ProblemInfo } from '../algorithms/driver.js';
 import { fullObjective, lossCurvature, norm2 } from '../algorithms/finite-sum/objective.js';
@@ -55,7 +55,8 @@ export interface RunOutcome {
 export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
   if (spec.shards !== undefined) return spec.shards;
   // Bilevel rows are blocks, each with its own samples and state: up to 16 shards.
-  if (spec.problem.kind === 'mbbo-quadratic' || spec.problem.kind === 'mbbo-ridge') return Math.min(16, spec.problem.data.m);
+  if (spec.problem.kind === 'mbbo-quadratic' || spec.problem.kind === 'mbbo-ridge' || spec.problem.kind === 'mbbo-hyperclean')
+    return Math.min(16, spec.problem.data.m);
   const data = spec.problem.data;
   if (data.source === 'synthetic') return defaultShardCount(data.n);
   // (file data only from here)
@@ -100,8 +101,9 @@ export async function runJob(
   const problem = spec.problem;
   let x0: Float64Array | undefined;
   let info: ProblemInfo;
-  if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge') {
+  if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge' || problem.kind === 'mbbo-hyperclean') {
     const quad = problem.kind === 'mbbo-quadratic';
+    const shape = bilevelShape(problem);
     info = {
       kind: problem.kind,
       family: 'minimization',
@@ -112,11 +114,12 @@ export async function runJob(
       seed: spec.seed,
       bilevel: {
         m: layout.rows,
-        dy: quad ? problem.data.dy : problem.data.d,
+        dy: shape.dy,
         rho: quad && !problem.convex ? problem.rho : 0,
         nu: quad ? problem.nu : 0,
         // Ridge: A_i(x) ⪰ diag(e^x); 1e-3 = e^{−6.9} keeps penalties down to that size unbiased.
-        mu: quad ? problem.mu : 1e-3,
+        // Hyper-cleaning: g_i is λ-strongly convex.
+        mu: quad ? problem.mu : problem.kind === 'mbbo-hyperclean' ? problem.l2 : 1e-3,
         lg: layout.lipschitz,
       },
     };

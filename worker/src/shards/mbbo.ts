@@ -16,7 +16,7 @@ import { sharedF64, type ShardData } from './shard-data.js';
 
 /** What bilevel tasks know about their problem besides the block rows. */
 export interface MbboProblem {
-  readonly kind: 'mbbo-quadratic' | 'mbbo-ridge';
+  readonly kind: 'mbbo-quadratic' | 'mbbo-ridge' | 'mbbo-hyperclean';
   readonly m: number;
   /** Upper dimension. */
   readonly d: number;
@@ -27,7 +27,7 @@ export interface MbboProblem {
   readonly nf: number;
   /** Length of the b vector in a lower sample (d for quadratic, 0 for ridge). */
   readonly db: number;
-  /** Quadratic: μ of (μ/2)‖y‖²; ridge: 0 (its penalty is diag(e^x)). */
+  /** Quadratic: μ of (μ/2)‖y‖²; ridge: 0 (its penalty is diag(e^x)); hyper-cleaning: λ. */
   readonly mu: number;
   /** The job seed: mini-batches are keyed by (seed, iteration, block). */
   readonly seed: number;
@@ -41,6 +41,11 @@ export function upperStride(p: MbboProblem): number {
   return p.dy + 1;
 }
 
+/** Where block r of a shard starts in its data, and its temperature (hyper-cleaning: shared data, σ_i in shard.y). */
+export function blockRef(p: MbboProblem, shard: ShardData, r: number): { off: number; sigma: number } {
+  return { off: p.kind === 'mbbo-hyperclean' ? 0 : r * blockWidth(p), sigma: shard.y[r]! };
+}
+
 /** Numbers stored per block. */
 export function blockWidth(p: MbboProblem): number {
   return p.n * lowerStride(p) + p.nf * upperStride(p);
@@ -50,6 +55,10 @@ export function mbboProblem(spec: BilevelProblemSpec, seed: number): MbboProblem
   if (spec.kind === 'mbbo-quadratic') {
     const d = spec.data;
     return { kind: spec.kind, m: d.m, d: d.d, dy: d.dy, n: d.n, nf: d.nf, db: d.d, mu: spec.mu, seed };
+  }
+  if (spec.kind === 'mbbo-hyperclean') {
+    const d = spec.data;
+    return { kind: spec.kind, m: d.m, d: d.nTrain, dy: d.features + 1, n: d.nTrain, nf: d.nVal, db: 0, mu: spec.l2, seed };
   }
   const d = spec.data;
   return { kind: spec.kind, m: d.m, d: d.d, dy: d.d, n: d.n, nf: d.nv, db: 0, mu: 0, seed };
@@ -114,6 +123,39 @@ function fillRidgeBlock(p: MbboProblem, dataSeed: number, noise: number, i: numb
   }
 }
 
+/**
+ * Hyper-cleaning (spec §4(b)): the shared data of every block, [a = (1, z), label] rows, n_tr
+ * training then n_val validation; z ∼ N(0, I), teacher w° ∼ N(0, I), label sign(w°ᵀa + 0.5·N(0, 1)),
+ * a share `flip` of the training labels flipped. Row j depends only on (data seed, j).
+ * The temperatures σ_i = 1 + 10·U(0, 1) of the shard's blocks go in shard.y.
+ */
+function hypercleanShard(p: MbboProblem, dataSeed: number, flip: number, shard: number, start: number, end: number): ShardData {
+  const dy = p.dy;
+  const stride = dy + 1;
+  const teacher = new KeyedRng(dataSeed, 0, COORDINATOR_SHARD, 'mbbo-hc-teacher');
+  const w = Float64Array.from({ length: dy }, () => teacher.nextNormal());
+  const rows = p.n + p.nf;
+  const x = sharedF64(rows * stride);
+  for (let j = 0; j < rows; j++) {
+    const rng = new KeyedRng(dataSeed, j, COORDINATOR_SHARD, 'mbbo-hc-row');
+    const o = j * stride;
+    x[o] = 1;
+    let s = w[0]!;
+    for (let k = 1; k < dy; k++) {
+      const v = rng.nextNormal();
+      x[o + k] = v;
+      s += v * w[k]!;
+    }
+    let label = s + 0.5 * rng.nextNormal() >= 0 ? 1 : -1;
+    if (j < p.n && rng.nextFloat() < flip) label = -label;
+    x[o + dy] = label;
+  }
+  const sigma = sharedF64(end - start);
+  for (let i = start; i < end; i++) sigma[i - start] = 1 + 10 * new KeyedRng(dataSeed, i, COORDINATOR_SHARD, 'mbbo-hc-temperature').nextFloat();
+  // rows = blocks; the data is shared by them (blockRef gives every block offset 0).
+  return { shard, firstRow: start, matrix: { kind: 'dense', rows: end - start, cols: 0, x }, y: sigma };
+}
+
 /** Blocks [start, end) of a bilevel problem as one shard. */
 export function mbboShard(
   spec: BilevelProblemSpec,
@@ -123,12 +165,13 @@ export function mbboShard(
   start: number,
   end: number,
 ): ShardData {
+  if (spec.kind === 'mbbo-hyperclean') return hypercleanShard(p, dataSeed, spec.data.flip, shard, start, end);
   const rows = end - start;
   const w = blockWidth(p);
   const x = sharedF64(rows * w);
   for (let r = 0; r < rows; r++) {
     if (spec.kind === 'mbbo-quadratic') fillQuadraticBlock(p, dataSeed, spec.data.sigmaB, start + r, x, r * w);
-    else fillRidgeBlock(p, dataSeed, spec.data.noise, start + r, x, r * w);
+    else if (spec.kind === 'mbbo-ridge') fillRidgeBlock(p, dataSeed, spec.data.noise, start + r, x, r * w);
   }
   return { shard, firstRow: start, matrix: { kind: 'dense', rows, cols: w, x }, y: sharedF64(rows) };
 }
@@ -143,17 +186,20 @@ export function mbboLipschitz(p: MbboProblem, shard: ShardData): number {
   const w = blockWidth(p);
   const ls = lowerStride(p);
   const dy = p.dy;
-  const reg = p.kind === 'mbbo-quadratic' ? p.mu : 1;
+  // Hyper-cleaning: ∇²g_i ⪯ (1/(4σ_i²))·(1/n)Σaaᵀ + λI for every p and w (ω ≤ 1, φ(1−φ) ≤ 1/4).
+  const hc = p.kind === 'mbbo-hyperclean';
+  const reg = p.kind === 'mbbo-ridge' ? 1 : p.mu;
   let worst = 0;
   const v = new Float64Array(dy);
   const Av = new Float64Array(dy);
   for (let r = 0; r < shard.matrix.rows; r++) {
+    const base = hc ? 0 : r * w;
     v.fill(1 / Math.sqrt(dy));
     let lam = 0;
     for (let it = 0; it < 100; it++) {
       Av.fill(0);
       for (let j = 0; j < p.n; j++) {
-        const o = r * w + j * ls;
+        const o = base + j * ls;
         let s = 0;
         for (let k = 0; k < dy; k++) s += X[o + k]! * v[k]!;
         s /= p.n;
@@ -166,7 +212,8 @@ export function mbboLipschitz(p: MbboProblem, shard: ShardData): number {
       if (nrm === 0) break;
       for (let k = 0; k < dy; k++) v[k] = Av[k]! / nrm;
     }
-    worst = Math.max(worst, (lam + reg) * 1.01);
+    const scale = hc ? 1 / (4 * shard.y[r]! * shard.y[r]!) : 1;
+    worst = Math.max(worst, (scale * lam + reg) * 1.01);
   }
   return worst;
 }

@@ -18,7 +18,7 @@ export const SAGA_READY: StateSlot = { name: 'saga.ready', length: () => 1 };
 /** d_y of a bilevel job, and whether it tracks Hessians (v1) or u vectors (v2, stoch-bilevel). */
 function bilevel(spec: JobSpec): { dy: number; v1: boolean } {
   const p = spec.problem;
-  if (p.kind !== 'mbbo-quadratic' && p.kind !== 'mbbo-ridge') return { dy: 0, v1: false };
+  if (p.kind !== 'mbbo-quadratic' && p.kind !== 'mbbo-ridge' && p.kind !== 'mbbo-hyperclean') return { dy: 0, v1: false };
   return { dy: bilevelShape(p).dy, v1: spec.algorithm.name === 'bsvrb-v1' };
 }
 

@@ -1,22 +1,29 @@
 /**
  * Exact per-block quantities at an upper point x (spec §4(a) item 5), read-only on the sticky
- * state: y_i*(x) by Newton on the full lower objective (both problems are quadratic in y, so one
- * step from 0 plus one refinement step is exact to rounding), u_i* = A_i⁻¹∇_y f_i(y_i*), the block's
+ * state: y_i*(x) by Newton on the full lower objective (to ‖∇_y g_i‖ ≤ 1e-12; the quadratic
+ * problems take one step plus one rounding refinement), u_i* = A_i⁻¹∇_y f_i(y_i*), the block's
  * hypergradient implicit term −∇²_xy g_i·u_i*, f_i(y_i*), and the tracking errors of the current
  * trackers (caught up to iteration t in 'all' mode, on copies).
  */
 import { MBBO_EVAL_PARAMS as P } from '@optfleet/proto';
 import type { ShardData } from '../../shards/shard-data.js';
-import { blockWidth, type MbboProblem } from '../../shards/mbbo.js';
+import { blockRef, type MbboProblem } from '../../shards/mbbo.js';
 import { cholesky, choleskySolve } from './linalg.js';
-import { allSamples, fValue, gradYf, gradYg, hessYY, jvpAdd, upperPoint } from './mbbo-oracles.js';
+import { allSamples, fValue, gValue, gradYf, gradYg, hessYY, jvpAdd, upperPoint, type BlockRef } from './mbbo-oracles.js';
 import { blockState, catchUp } from './mbbo-step.js';
 
-/** Exact y*, u* of block at offset `off`, into ys / us (A, L: d_y² scratch). Returns false if A is not positive definite. */
+/** Full-batch g_i(x, y). */
+function gMean(p: MbboProblem, X: Float64Array, off: BlockRef, x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < p.n; j++) s += gValue(p, X, off, j, x, y);
+  return s / p.n;
+}
+
+/** Exact y*, u* of block `off`, into ys / us (A, L: d_y² scratch). Returns false if A is not positive definite. */
 export function exactBlock(
   p: MbboProblem,
   X: Float64Array,
-  off: number,
+  off: BlockRef,
   x: Float64Array,
   ys: Float64Array,
   us: Float64Array,
@@ -26,16 +33,34 @@ export function exactBlock(
   const dy = p.dy;
   const pt = upperPoint(p, x);
   const all = allSamples(p.n);
-  hessYY(p, X, off, all, pt, A, 0);
-  L.set(A);
-  if (!cholesky(L, 0, dy)) return false;
   const g = new Float64Array(dy);
   ys.fill(0);
-  for (let step = 0; step < 2; step++) {
+  // Newton from 0 until ‖∇_y g‖ ≤ 1e-12 or no progress (quadratic lower levels: one step is exact,
+  // the second refines rounding). Damped by halving while the full-batch g does not decrease.
+  let gnorm = Infinity;
+  const trial = new Float64Array(dy);
+  for (let step = 0; step < 100; step++) {
     gradYg(p, X, off, all, pt, ys, g);
+    const nrm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
+    if (nrm <= 1e-12 || !(nrm < gnorm)) break;
+    gnorm = nrm;
+    hessYY(p, X, off, all, pt, ys, A, 0);
+    L.set(A);
+    if (!cholesky(L, 0, dy)) return false;
     choleskySolve(L, 0, dy, g);
-    for (let k = 0; k < dy; k++) ys[k] = ys[k]! - g[k]!;
+    const g0 = gMean(p, X, off, x, ys);
+    let t = 1;
+    for (let h = 0; h < 40; h++) {
+      for (let k = 0; k < dy; k++) trial[k] = ys[k]! - t * g[k]!;
+      if (p.kind !== 'mbbo-hyperclean' || gMean(p, X, off, x, trial) <= g0) break;
+      t *= 0.5;
+    }
+    ys.set(trial);
   }
+  // A at y* (the lower Hessian of the hypergradient) and its factor.
+  hessYY(p, X, off, all, pt, ys, A, 0);
+  L.set(A);
+  if (!cholesky(L, 0, dy)) return false;
   gradYf(p, X, off, allSamples(p.nf), ys, us);
   choleskySolve(L, 0, dy, us);
   return true;
@@ -59,7 +84,6 @@ export function mbboEval(
   const t = params[P.t]!;
   const v1 = params[P.method] === 1;
   const full = params[P.fullUpdate] === 1;
-  const W = blockWidth(p);
   const pt = upperPoint(p, x);
   const all = allSamples(p.n);
   const allF = allSamples(p.nf);
@@ -82,7 +106,7 @@ export function mbboEval(
   const count = blocks === null ? shard.matrix.rows : blocks.length;
   for (let bi = 0; bi < count; bi++) {
     const r = blocks === null ? bi : blocks[bi]!;
-    const off = r * W;
+    const off = blockRef(p, shard, r);
     if (!exactBlock(p, X, off, x, ys, us, A, L)) return `block ${shard.firstRow + r}: lower-level Hessian not positive definite`;
     jvpAdd(p, X, off, all, pt, ys, us, -1, out);
     out[d] = out[d]! + fValue(p, X, off, allF, ys);

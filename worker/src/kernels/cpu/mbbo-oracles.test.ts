@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KeyedRng, validateJobSpec, type BilevelProblemSpec } from '@optfleet/proto';
-import { mbboProblem, mbboShard, type MbboProblem } from '../../shards/mbbo.js';
-import { fValue, gValue, gradYf, gradYg, hessYY, hvp, jvpAdd, upperPoint } from './mbbo-oracles.js';
+import { blockRef, mbboProblem, mbboShard, type MbboProblem } from '../../shards/mbbo.js';
+import { fValue, gValue, gradYf, gradYg, hessYY, hvp, jvpAdd, upperPoint, type BlockRef } from './mbbo-oracles.js';
 
 const h = 1e-5;
 
@@ -39,19 +39,20 @@ function fdGrad(f: (v: Float64Array) => number, at: Float64Array): Float64Array 
   return g;
 }
 
-function setup(problem: Record<string, unknown>): { p: MbboProblem; X: Float64Array; off: number } {
+function setup(problem: Record<string, unknown>): { p: MbboProblem; X: Float64Array; off: BlockRef } {
   const spec = validateJobSpec({ name: 't', seed: 3, problem, algorithm: { name: 'bsvrb-v2', I: 1 } });
   const ps = spec.problem as BilevelProblemSpec;
   const p = mbboProblem(ps, spec.seed);
   const shard = mbboShard(ps, p, 3, 0, 0, p.m);
   const X = shard.matrix.kind === 'dense' ? shard.matrix.x : new Float64Array(0);
   // Block 1 of 2: a non-zero offset exercises the block layout.
-  return { p, X, off: shard.matrix.cols };
+  return { p, X, off: blockRef(p, shard, 1) };
 }
 
 const problems = {
   'mbbo-quadratic': { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 2, d: 6, dy: 4, n: 7, nf: 5 } },
   'mbbo-ridge': { kind: 'mbbo-ridge', data: { source: 'synthetic', m: 2, d: 5, n: 7, nv: 5 } },
+  'mbbo-hyperclean': { kind: 'mbbo-hyperclean', data: { source: 'synthetic', m: 2, features: 4, nTrain: 7, nVal: 5 } },
 };
 
 for (const [name, problem] of Object.entries(problems)) {
@@ -77,9 +78,9 @@ for (const [name, problem] of Object.entries(problems)) {
       });
       it(`∇²_yy g and its HVP, sample ${j}`, () => {
         const H = new Float64Array(p.dy * p.dy);
-        hessYY(p, X, off, one, pt, H, 0);
+        hessYY(p, X, off, one, pt, y, H, 0);
         const Hu = new Float64Array(p.dy);
-        hvp(p, X, off, one, pt, u, Hu);
+        hvp(p, X, off, one, pt, y, u, Hu);
         // FD of the gradient along u, and the dense Hessian times u.
         const gp = new Float64Array(p.dy);
         const gm = new Float64Array(p.dy);

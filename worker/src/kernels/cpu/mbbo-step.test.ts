@@ -267,3 +267,40 @@ describe("update: 'all' — the lazy catch-up equals moving every block every it
     });
   }
 });
+
+describe('mbbo-eval: the exact ∇F matches central finite differences of the exact F (rel. error ≤ 1e-6)', () => {
+  // F(x) = (1/m)Σ f_i(y_i*(x)) + r(x) with r = 0 here (ridge, hyper-cleaning; quadratic's r is the
+  // coordinator's). Each F is a fresh Newton solve to ‖∇_y g_i‖ ≤ 1e-12, so F carries ~1e-20 error
+  // and the h = 1e-5 central difference ~1e-10 relative.
+  const cases = {
+    'mbbo-quadratic': problems['mbbo-quadratic'],
+    'mbbo-ridge': problems['mbbo-ridge'],
+    'mbbo-hyperclean': { kind: 'mbbo-hyperclean', data: { source: 'synthetic', m: 3, features: 3, nTrain: 12, nVal: 10 } },
+  };
+  for (const [name, problem] of Object.entries(cases)) {
+    it(name, () => {
+      const { p, shard, state } = build(problem, 'bsvrb-v2');
+      const P = MBBO_EVAL_PARAMS;
+      const params = new Float64Array(P.length);
+      params[P.method] = 2;
+      const evalAt = (x: Float64Array): Float64Array => {
+        const out = new Float64Array(p.d + 4);
+        expect(mbboEval(p, shard, state, x, params, null, out)).toBeNull();
+        return out;
+      };
+      const rng = new KeyedRng(3, 0, 0, 'fd-eval');
+      const x = Float64Array.from({ length: p.d }, () => 0.5 * rng.nextNormal());
+      const grad = evalAt(x).subarray(0, p.d);
+      const h = 1e-5;
+      const fd = new Float64Array(p.d);
+      for (let k = 0; k < p.d; k++) {
+        const xp = x.slice();
+        const xm = x.slice();
+        xp[k] = xp[k]! + h;
+        xm[k] = xm[k]! - h;
+        fd[k] = (evalAt(xp)[p.d]! - evalAt(xm)[p.d]!) / (2 * h);
+      }
+      expect(relErr(grad, fd)).toBeLessThan(1e-6);
+    });
+  }
+});

@@ -14,7 +14,7 @@
 import { KeyedRng, MBBO_STEP_PARAMS as P } from '@optfleet/proto';
 import type { ShardData } from '../../shards/shard-data.js';
 import type { MbboProblem } from '../../shards/mbbo.js';
-import { blockWidth } from '../../shards/mbbo.js';
+import { blockRef } from '../../shards/mbbo.js';
 import { cholesky, choleskySolve, projectSpectrum, projectionScratch } from './linalg.js';
 import { allSamples, gradYf, gradYg, hessYY, hvp, jvpAdd, upperPoint } from './mbbo-oracles.js';
 
@@ -115,7 +115,6 @@ export function mbboStep(
   const hMax = params[P.hMax]!;
   const uBound = params[P.uBound]!;
   const last = state['mbbo.last']!;
-  const W = blockWidth(p);
   const ptN = upperPoint(p, x);
   const ptO = upperPoint(p, xOld);
   const gyN = new Float64Array(dy);
@@ -146,7 +145,7 @@ export function mbboStep(
   for (let bi = 0; bi < blocks.length; bi++) {
     const r = blocks[bi]!;
     const i = shard.firstRow + r;
-    const off = r * W;
+    const off = blockRef(p, shard, r);
     const b = blockState(state, r, dy, v1);
     const lastT = last[r]! - 1;
     const first = lastT < 0;
@@ -169,7 +168,7 @@ export function mbboStep(
     if (v1) {
       if (first) {
         // First touch: H_i = Π(mini-batch Hessian), used as H_{i,t} and H_{i,t−1} (spec §5.3).
-        hessYY(p, X, off, gIdx, ptN, b.H, 0);
+        hessYY(p, X, off, gIdx, ptN, b.y, b.H, 0);
         projectSpectrum(b.H, 0, dy, hMin, hMax, scratch);
         b.HPrev.set(b.H);
       }
@@ -181,10 +180,10 @@ export function mbboStep(
       if (gOld) jvpAdd(p, X, off, gIdx, ptO, yOld, wO, 1 - beta, out);
       if (!first) {
         // H^new = Π[(1−α)H + (α+γ)∇²g(new) − γ∇²g(old)], same samples at both points.
-        hessYY(p, X, off, gIdx, ptN, Hs, 0);
+        hessYY(p, X, off, gIdx, ptN, b.y, Hs, 0);
         for (let k = 0; k < dy * dy; k++) Hn[k] = (1 - alpha) * b.H[k]! + (alpha + gamma) * Hs[k]!;
         if (gamma !== 0) {
-          hessYY(p, X, off, gIdx, ptO, Hs, 0);
+          hessYY(p, X, off, gIdx, ptO, yOld, Hs, 0);
           for (let k = 0; k < dy * dy; k++) Hn[k] = Hn[k]! - gamma * Hs[k]!;
         }
         projectSpectrum(Hn, 0, dy, hMin, hMax, scratch);
@@ -195,12 +194,12 @@ export function mbboStep(
       jvpAdd(p, X, off, gIdx, ptN, b.y, b.u, -1, out);
       if (gOld) jvpAdd(p, X, off, gIdx, ptO, yOld, uOld, 1 - beta, out);
       // r = ∇²g·u − ∇_y f at both points; q ← MSVR of r.
-      hvp(p, X, off, gIdx, ptN, b.u, rN);
+      hvp(p, X, off, gIdx, ptN, b.y, b.u, rN);
       for (let k = 0; k < dy; k++) rN[k] = rN[k]! - fyN[k]!;
       if (first) b.q.set(rN);
       else {
         if (estOld) {
-          hvp(p, X, off, gIdx, ptO, uOld, rO);
+          hvp(p, X, off, gIdx, ptO, yOld, uOld, rO);
           for (let k = 0; k < dy; k++) rO[k] = rO[k]! - fyO[k]!;
         }
         for (let k = 0; k < dy; k++) b.q[k] = (1 - alpha) * b.q[k]! + (alpha + gamma) * rN[k]! - (estOld ? gamma * rO[k]! : 0);
