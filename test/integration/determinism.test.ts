@@ -89,6 +89,12 @@ describe('bit-identical results whatever the transport and worker count', () => 
       algorithm: { name: 'stoch-bilevel', I: 5, B: 8, evalEvery: 25 },
       stop: { maxRounds: 120, gradNorm: 0 },
     },
+    'bsvrb-v2 hyperclean': {
+      name: 'det-bsvrb-hc',
+      problem: { kind: 'mbbo-hyperclean', data: { source: 'synthetic', m: 9, features: 4, nTrain: 12, nVal: 40 } },
+      algorithm: { name: 'bsvrb-v2', I: 4, B: 8, eta: 2, evalEvery: 25 },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
     eag: {
       name: 'det-eag',
       problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 300, m: 6, mu: 0.5, sigma: 1 } },

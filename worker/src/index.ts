@@ -23,7 +23,7 @@ export { bilinearConstants, bilinearShard, bilinearLipschitz, spectralNorm } fro
 export { policemanBurglar, matrixGameShard, readPayoffCsv, MAX_MATRIX_GAME } from './shards/matrix-game.js';
 export { bilinearApply } from './kernels/cpu/bilinear.js';
 export { droShard, droTruth } from './shards/dro.js';
-export { mbboShard, mbboProblem, mbboLipschitz, blockWidth, lowerStride, upperStride } from './shards/mbbo.js';
+export { mbboShard, mbboProblem, mbboLipschitz, blockWidth, lowerStride, upperStride, hypercleanRows } from './shards/mbbo.js';
 export { mbboStep, drawSamples } from './kernels/cpu/mbbo-step.js';
 export { mbboEval, exactBlock } from './kernels/cpu/mbbo-eval.js';
 export { cholesky, choleskySolve, jacobiEigen, projectSpectrum, projectionScratch } from './kernels/cpu/linalg.js';

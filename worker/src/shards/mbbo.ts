@@ -130,30 +130,41 @@ function fillRidgeBlock(p: MbboProblem, dataSeed: number, noise: number, i: numb
  * The temperatures σ_i = 1 + 10·U(0, 1) of the shard's blocks go in shard.y.
  */
 function hypercleanShard(p: MbboProblem, dataSeed: number, flip: number, shard: number, start: number, end: number): ShardData {
-  const dy = p.dy;
-  const stride = dy + 1;
-  const teacher = new KeyedRng(dataSeed, 0, COORDINATOR_SHARD, 'mbbo-hc-teacher');
-  const w = Float64Array.from({ length: dy }, () => teacher.nextNormal());
-  const rows = p.n + p.nf;
-  const x = sharedF64(rows * stride);
-  for (let j = 0; j < rows; j++) {
-    const rng = new KeyedRng(dataSeed, j, COORDINATOR_SHARD, 'mbbo-hc-row');
-    const o = j * stride;
-    x[o] = 1;
-    let s = w[0]!;
-    for (let k = 1; k < dy; k++) {
-      const v = rng.nextNormal();
-      x[o + k] = v;
-      s += v * w[k]!;
-    }
-    let label = s + 0.5 * rng.nextNormal() >= 0 ? 1 : -1;
-    if (j < p.n && rng.nextFloat() < flip) label = -label;
-    x[o + dy] = label;
-  }
+  const x = sharedF64((p.n + p.nf) * (p.dy + 1));
+  hypercleanRows(p, dataSeed, flip, x);
   const sigma = sharedF64(end - start);
   for (let i = start; i < end; i++) sigma[i - start] = 1 + 10 * new KeyedRng(dataSeed, i, COORDINATOR_SHARD, 'mbbo-hc-temperature').nextFloat();
   // rows = blocks; the data is shared by them (blockRef gives every block offset 0).
   return { shard, firstRow: start, matrix: { kind: 'dense', rows: end - start, cols: 0, x }, y: sigma };
+}
+
+/** Writes the hyper-cleaning rows into x (when given) and returns which training labels were flipped. */
+export function hypercleanRows(p: MbboProblem, dataSeed: number, flip: number, x?: Float64Array): Uint8Array {
+  const dy = p.dy;
+  const stride = dy + 1;
+  const teacher = new KeyedRng(dataSeed, 0, COORDINATOR_SHARD, 'mbbo-hc-teacher');
+  const w = Float64Array.from({ length: dy }, () => teacher.nextNormal());
+  const flipped = new Uint8Array(p.n);
+  const a = new Float64Array(dy);
+  for (let j = 0; j < p.n + p.nf; j++) {
+    const rng = new KeyedRng(dataSeed, j, COORDINATOR_SHARD, 'mbbo-hc-row');
+    a[0] = 1;
+    let s = w[0]!;
+    for (let k = 1; k < dy; k++) {
+      a[k] = rng.nextNormal();
+      s += a[k]! * w[k]!;
+    }
+    let label = s + 0.5 * rng.nextNormal() >= 0 ? 1 : -1;
+    if (j < p.n && rng.nextFloat() < flip) {
+      label = -label;
+      flipped[j] = 1;
+    }
+    if (x !== undefined) {
+      x.set(a, j * stride);
+      x[j * stride + dy] = label;
+    }
+  }
+  return flipped;
 }
 
 /** Blocks [start, end) of a bilevel problem as one shard. */
