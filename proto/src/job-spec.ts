@@ -545,7 +545,11 @@ function refineBilevel(problem: BilevelProblem, alg: z.infer<typeof jobAlgorithm
   if (problem.kind === 'mbbo-hyperclean') {
     const shared = (problem.data.nTrain + problem.data.nVal) * (dy + 1);
     if (shared * (shards ?? 1) > LIMITS.denseElements) {
-      ctx.addIssue({ code: 'custom', path: ['problem', 'data', 'nTrain'], message: `(nTrain + nVal)·(features + 2)·shards = ${shared * (shards ?? 1)} is over the limit of ${LIMITS.denseElements} stored elements` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['problem', 'data', 'nTrain'],
+        message: `(nTrain + nVal)·(features + 2)·shards = ${shared * (shards ?? 1)} is over the limit of ${LIMITS.denseElements} stored elements`,
+      });
     }
   }
   if (m * perBlock > LIMITS.denseElements) {

@@ -133,7 +133,8 @@ function hypercleanShard(p: MbboProblem, dataSeed: number, flip: number, shard: 
   const x = sharedF64((p.n + p.nf) * (p.dy + 1));
   hypercleanRows(p, dataSeed, flip, x);
   const sigma = sharedF64(end - start);
-  for (let i = start; i < end; i++) sigma[i - start] = 1 + 10 * new KeyedRng(dataSeed, i, COORDINATOR_SHARD, 'mbbo-hc-temperature').nextFloat();
+  for (let i = start; i < end; i++)
+    sigma[i - start] = 1 + 10 * new KeyedRng(dataSeed, i, COORDINATOR_SHARD, 'mbbo-hc-temperature').nextFloat();
   // rows = blocks; the data is shared by them (blockRef gives every block offset 0).
   return { shard, firstRow: start, matrix: { kind: 'dense', rows: end - start, cols: 0, x }, y: sigma };
 }
