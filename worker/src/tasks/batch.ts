@@ -25,6 +25,14 @@ export function runBatch(input: BatchInput): BatchOutput {
 /** Multiply-adds an op will do (rows × row length × points): what the executors balance on. */
 export function estimateWork(item: TaskInput): number {
   const m = item.shard.matrix;
+  const b = item.mbbo;
+  if (b !== null) {
+    // Bilevel rows are blocks: a step touches ≤ 2B samples of each listed block, an exact
+    // evaluation all n + n_f samples with d_y² Hessian work per sample, a few Newton steps.
+    const blocks = item.indices === null ? m.rows : item.indices.length;
+    const perBlock = item.op === 'mbbo-eval' ? (b.n + b.nf) * b.dy * b.dy * 3 : Math.min(b.n + b.nf, 64) * (b.dy + b.d) * 4;
+    return blocks * perBlock + 1;
+  }
   const rows = item.indices === null ? m.rows : item.indices.length;
   const perRow = m.kind === 'dense' ? m.cols : m.rows === 0 ? 0 : m.indptr[m.rows]! / m.rows;
   return rows * Math.max(1, perRow) * item.points.length + 1;
