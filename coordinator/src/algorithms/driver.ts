@@ -8,7 +8,8 @@ import type { OperatorGeometry } from './operator/geometry.js';
 
 /** The data of the problem as the drivers see it (from the opened layout and the spec). */
 export interface ProblemInfo {
-  readonly kind: 'logistic' | 'least-squares' | 'bilinear-game' | 'matrix-game' | 'dro-logistic' | 'mbbo-quadratic' | 'mbbo-ridge' | 'mbbo-hyperclean';
+  readonly kind:
+    'logistic' | 'least-squares' | 'bilinear-game' | 'matrix-game' | 'dro-logistic' | 'mbbo-quadratic' | 'mbbo-ridge' | 'mbbo-hyperclean';
   /** minimization: min f(w); operator: find u with F(u) = 0 (games, monotone inclusions). */
   readonly family: 'minimization' | 'operator';
   /** Rows n. */
