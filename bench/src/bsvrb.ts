@@ -43,7 +43,7 @@ export interface BsvrbBenchConfig {
 export const BSVRB_GRID: BsvrbBenchConfig = {
   Is: [8, 16, 32, 64],
   Bs: [2, 4, 8],
-  etas: [0.003125, 0.00625, 0.0125, 0.025, 0.05, 0.1],
+  etas: [0.0015625, 0.003125, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.2],
   betas: [0.1],
   eps: 0.5,
   window: 5,
