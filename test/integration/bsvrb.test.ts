@@ -13,10 +13,12 @@
  * at 600 iterations.
  */
 import { describe, expect, it } from 'vitest';
-import { runEmbedded } from '@optfleet/cli';
+import { InProcessEndpoint, runEmbedded } from '@optfleet/cli';
+import { ShardedCluster, runJob } from '@optfleet/coordinator';
 import { bilevelStart, validateJobSpec, type BilevelProblemSpec } from '@optfleet/proto';
-import { blockWidth, hypercleanRows, lowerStride, mbboProblem, mbboShard, upperStride } from '@optfleet/worker';
+import { DirectExecutor, ShardHost, blockWidth, hypercleanRows, lowerStride, mbboProblem, mbboShard, upperStride } from '@optfleet/worker';
 import type { JobResultDoc } from '@optfleet/coordinator';
+import type { Op } from '@optfleet/proto';
 
 const quadratic = (extra: Record<string, unknown> = {}) => ({
   kind: 'mbbo-quadratic',
@@ -220,6 +222,43 @@ describe('BSVRB on multi-temperature data hyper-cleaning (spec §4(b))', () => {
         return sel.reduce((a, b) => a + b, 0) / sel.length;
       };
       expect(mean(1)).toBeLessThan(mean(0));
+    });
+  }
+});
+
+describe('messages per iteration grow with the workers, not with m, I or B', () => {
+  /** An in-process worker that counts the round messages it receives. */
+  class Counting extends InProcessEndpoint {
+    calls = 0;
+    override round(
+      jobId: string,
+      op: Op,
+      points: readonly Float64Array[],
+      work: ReadonlyArray<{ shard: number; indices: Uint32Array | null }>,
+    ) {
+      this.calls++;
+      return super.round(jobId, op, points, work);
+    }
+  }
+  for (const [m, I, B] of [
+    [24, 4, 4],
+    [96, 48, 64],
+  ] as const) {
+    it(`m = ${m}, I = ${I}, B = ${B}: at most one message per worker per round (3 workers, 12 shards)`, async () => {
+      const workers = [0, 1, 2].map((k) => new Counting(`w${k}`, new ShardHost(new DirectExecutor())));
+      const spec = validateJobSpec({
+        name: 'msgs',
+        seed: 1,
+        shards: 12,
+        problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m, d: 6, dy: 3, n: 80, nf: 80 } },
+        algorithm: { name: 'bsvrb-v2', I, B, evalEvery: 10 },
+        stop: { maxRounds: 40, gradNorm: 0 },
+      });
+      const out = await runJob('msgs', spec, new ShardedCluster(workers), 12);
+      const messages = workers.reduce((s, w) => s + w.calls, 0);
+      expect(messages).toBeLessThanOrEqual(3 * out.final.rounds);
+      // Every worker holds 4 of the 12 shards; each round reaches at least one of them.
+      expect(messages).toBeGreaterThanOrEqual(out.final.rounds);
     });
   }
 });
