@@ -25,6 +25,7 @@ import { runConvergence } from './convergence.js';
 import { runVrHalpernBench, SWEEP } from './vr-halpern.js';
 import { runElastic, ELASTIC_JOB, type ElasticResult } from './elastic.js';
 import { runSrrwBench } from './srrw.js';
+import { BSVRB_GRID, runBsvrbBench } from './bsvrb.js';
 
 const KERNEL_ROWS = 100_000;
 const KERNEL_COLS = 100;
@@ -244,12 +245,34 @@ async function srrw(): Promise<void> {
   );
 }
 
+/** `npm run bench -- bsvrb`: iterations-to-ε slopes and wall clock of BSVRB (bench/src/bsvrb.ts). */
+async function bsvrb(): Promise<void> {
+  const t0 = nowMs();
+  const r = await runBsvrbBench(BSVRB_GRID, log);
+  process.stdout.write(r.table + '\n');
+  const dir = fileURLToPath(new URL('../results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}bsvrb.json`;
+  await writeFile(
+    file,
+    JSON.stringify({ schema: 'optfleet-bench-bsvrb/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) +
+      '\n',
+  );
+  for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
+  process.stdout.write(
+    `wrote ${file} and ${Object.keys(r.figures)
+      .map((f) => dir + f)
+      .join(', ')}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'vr-halpern') return vrHalpern();
   if (process.argv[2] === 'elastic') return elastic();
   if (process.argv[2] === 'srrw') return srrw();
+  if (process.argv[2] === 'bsvrb') return bsvrb();
   if (process.argv[2] !== undefined && process.argv[2] !== 'foundation')
-    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default), elastic, vr-halpern or srrw`);
+    throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default), elastic, vr-halpern, srrw or bsvrb`);
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`bench: ${sig}: stopping worker processes\n`);
     killBenchChildren('SIGKILL');

@@ -41,6 +41,26 @@ const JOBS: Record<string, object> = {
     algorithm: { name: 'eg', stepSize: 0.5 },
     stop: { maxRounds: 200, residual: 0 },
   },
+  'bsvrb-v1': {
+    problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 21, d: 12, dy: 4, n: 40, nf: 30 } },
+    algorithm: { name: 'bsvrb-v1', I: 5, B: 8, evalEvery: 25 },
+    stop: { maxRounds: 120, gradNorm: 0 },
+  },
+  'bsvrb-v2 update all': {
+    problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 21, d: 12, dy: 4, n: 40, nf: 30 } },
+    algorithm: { name: 'bsvrb-v2', I: 5, B: 8, evalEvery: 25, update: 'all', blockSampling: 'reshuffle' },
+    stop: { maxRounds: 120, gradNorm: 0 },
+  },
+  'stoch-bilevel ridge': {
+    problem: { kind: 'mbbo-ridge', data: { source: 'synthetic', m: 21, d: 12, n: 30, nv: 30 } },
+    algorithm: { name: 'stoch-bilevel', I: 5, B: 8, evalEvery: 25 },
+    stop: { maxRounds: 120, gradNorm: 0 },
+  },
+  'bsvrb-v2 hyperclean': {
+    problem: { kind: 'mbbo-hyperclean', data: { source: 'synthetic', m: 9, features: 4, nTrain: 12, nVal: 40 } },
+    algorithm: { name: 'bsvrb-v2', I: 4, B: 8, eta: 2, evalEvery: 25 },
+    stop: { maxRounds: 120, gradNorm: 0 },
+  },
   'matrix-game vr-halpern': {
     problem: { kind: 'matrix-game', data: { source: 'synthetic', n: 6 } },
     shards: 5,

@@ -12,6 +12,13 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(8) : String(x);
 }
 
+/** Bilevel runs: the exact estimator and tracking errors, when the observation has them. */
+function bilevelText(p: { estimatorError?: number; yError?: number; trackerError?: number }): string {
+  if (p.yError === undefined) return '';
+  const est = p.estimatorError === undefined ? '' : `  ‖z−∇F‖ ${p.estimatorError.toExponential(3)}`;
+  return `${est}  y-err ${p.yError.toExponential(3)}  tracker-err ${(p.trackerError ?? NaN).toExponential(3)}`;
+}
+
 export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): ProgressSink {
   if (mode === 'json') {
     const line = (o: unknown): void => void process.stdout.write(JSON.stringify(o) + '\n');
@@ -71,7 +78,7 @@ export function makeSink(mode: 'json' | 'tty' | 'plain', jobName: string): Progr
         // graph-token jobs have no objective: their progress is steps walked and hops.
         Number.isNaN(p.objective) && Number.isNaN(p.gradNorm)
           ? `round ${p.round}  steps ${p.iteration}  hops ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`
-          : `round ${p.round}  iter ${p.iteration}  f ${fmt(p.objective)}  ‖∇f‖ ${p.gradNorm.toExponential(3)}  oracle calls ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`,
+          : `round ${p.round}  iter ${p.iteration}  f ${fmt(p.objective)}  ‖∇f‖ ${p.gradNorm.toExponential(3)}${bilevelText(p)}  oracle calls ${p.oracleCalls}  ${p.seconds.toFixed(2)} s\n`,
       ),
     state: (s) => process.stdout.write(`state ${s}\n`),
     done: summary,
@@ -95,7 +102,7 @@ function summary(doc: JobResultDoc): void {
     const measure =
       f.residual !== undefined
         ? `residual ${f.residual.toExponential(3)}`
-        : `f ${fmt(f.objective ?? NaN)}  ‖∇f‖ ${(f.gradNorm ?? NaN).toExponential(3)}`;
+        : `f ${fmt(f.objective ?? NaN)}  ‖∇f‖ ${(f.gradNorm ?? NaN).toExponential(3)}${bilevelText(f)}`;
     process.stdout.write(
       `${doc.status}: ${measure}  rounds ${f.rounds}  oracle calls ${f.oracleCalls}  ${f.seconds.toFixed(2)} s  (${f.stopReason})\n`,
     );

@@ -13,12 +13,33 @@
  */
 export { ERROR_CODES, OptfleetError, toOptfleetError, invalidArgument } from './errors.js';
 export { LIMITS } from './limits.js';
+export { bilevelStart } from './bilevel-start.js';
 export { natsNames, parseWorkerRecord, NATS_BLOB_HEADER } from './nats-names.js';
 export { KeyedRng, purposeId, COORDINATOR_SHARD, MAX_SEED } from './rng.js';
 export { reduceNode, ownedNodes, preReduce, combineNodes } from './reduce-tree.js';
 export { f64Tensor, u32Tensor, decodeF64, decodeU32 } from './tensor-codec.js';
-export { jobSpecSchema, validateJobSpec, parseJobSpec, defaultShardCount, OPERATOR_ALGORITHMS } from './job-spec.js';
-export { PROTOCOL_VERSION, OPS, OP_POINTS, isOp, shardRange, opResultLength, opTakesIterates } from './protocol.js';
+export {
+  jobSpecSchema,
+  validateJobSpec,
+  parseJobSpec,
+  defaultShardCount,
+  OPERATOR_ALGORITHMS,
+  BILEVEL_ALGORITHMS,
+  bilevelShape,
+} from './job-spec.js';
+export {
+  PROTOCOL_VERSION,
+  OPS,
+  OP_POINTS,
+  OP_PARAM_POINTS,
+  MAX_OP_PARAMS,
+  MBBO_STEP_PARAMS,
+  MBBO_EVAL_PARAMS,
+  isOp,
+  shardRange,
+  opResultLength,
+  opTakesIterates,
+} from './protocol.js';
 export { graphFromEdges, components, isBipartite, requireConnected } from './graph/graph.js';
 export { g12Graph, g12Centres } from './graph/g12.js';
 export { rggGraph, rggRadius, RGG_MAX_ATTEMPTS } from './graph/rgg.js';
@@ -58,6 +79,7 @@ export type {
   ProblemSpec,
   GraphTokenSpec,
   SaSrrwSpec,
+  BilevelProblemSpec,
 } from './job-spec.js';
 export type { Op } from './protocol.js';
 export type { Graph } from './graph/graph.js';

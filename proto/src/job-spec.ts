@@ -159,6 +159,92 @@ const graphToken = z.strictObject({
   visits: z.enum(['split', 'token']).default('split'),
 });
 
+/**
+ * Multi-block bilevel (MBBO spec §4(a)): m blocks, per block n lower samples (a, b, c) and n_f upper
+ * samples (p, q); g_i = ½(aᵀy)² − (aᵀy)(bᵀx + c) + (μ/2)‖y‖², f_i = ½(pᵀy − q)² + r(x) with
+ * r(x) = ρΣx_k²/(1+x_k²) + (ν/2)‖x‖². Closed-form y_i*(x), F and ∇F.
+ */
+const mbboQuadratic = z.strictObject({
+  kind: z.literal('mbbo-quadratic'),
+  /** ρ = 0 (F is a convex quadratic with x* = −K⁻¹k) when true. @default false */
+  convex: z.boolean().default(false),
+  /** Lower-level ridge μ (strong convexity of every g_i). @default 0.1 */
+  mu: z.number().positive().max(1e6).default(0.1),
+  /** ν of r(x). @default 0.001 */
+  nu: z.number().min(0).max(1e6).default(1e-3),
+  /** ρ of r(x) (ignored when convex). @default 0.1 */
+  rho: z.number().min(0).max(1e6).default(0.1),
+  data: z.strictObject({
+    source: z.literal('synthetic'),
+    /** Lower-level blocks m (the job's rows). */
+    m: int(1, 1_000_000),
+    /** Upper dimension d. @default 20 */
+    d: int(1, 100_000).default(20),
+    /** Lower dimension d_y. @default 10 */
+    dy: int(1, 10_000).default(10),
+    /** Lower-level samples per block. @default 200 */
+    n: int(1, 1_000_000).default(200),
+    /** Upper-level samples per block. @default 200 */
+    nf: int(1, 1_000_000).default(200),
+    /** σ_b of b = Mᵀa + σ_b·N(0, I). @default 0.5 */
+    sigmaB: z.number().min(0).max(1e6).default(0.5),
+    /** Start x_0 = x0Scale·N(0, I). @default 2 */
+    x0Scale: z.number().min(0).max(1e6).default(2),
+    /** Seed of the data (defaults to the job seed). */
+    seed: int(0, MAX_SEED).optional(),
+  }),
+});
+
+/**
+ * MBBO spec §4(a′): multi-task ridge with a learned per-feature penalty (x-dependent Hessian):
+ * g_i = (1/2n)‖X_i y − t_i‖² + ½Σ_k e^{x_k} y_k², f_i = (1/2n_v)‖X_i^v y − t_i^v‖², d = d_y.
+ */
+const mbboRidge = z.strictObject({
+  kind: z.literal('mbbo-ridge'),
+  data: z.strictObject({
+    source: z.literal('synthetic'),
+    /** Tasks (blocks) m. */
+    m: int(1, 1_000_000),
+    /** Features d (= d_y: one penalty per feature). @default 10 */
+    d: int(1, 10_000).default(10),
+    /** Training samples per task. @default 100 */
+    n: int(1, 1_000_000).default(100),
+    /** Validation samples per task. @default 100 */
+    nv: int(1, 1_000_000).default(100),
+    /** Target noise σ. @default 0.1 */
+    noise: z.number().min(0).max(1e6).default(0.1),
+    /** Seed of the data (defaults to the job seed). */
+    seed: int(0, MAX_SEED).optional(),
+  }),
+});
+
+/**
+ * MBBO spec §4(b): multi-temperature data hyper-cleaning on generated data. x = p ∈ ℝ^{n_tr} (one
+ * logit per training sample, weight ω_j = sigmoid(p_j)); block i has temperature σ_i and
+ * g_i(p, w) = (1/n_tr)Σ_j ω_j ℓ_i(w; a_j, y_j) + (λ/2)‖w‖², f_i(w) = (1/n_val)Σ_k ℓ_i(w; a_k, y_k),
+ * ℓ_i(w; a, y) = log(1 + exp(−(y/σ_i)wᵀa)), a = [1; z].
+ */
+const mbboHyperclean = z.strictObject({
+  kind: z.literal('mbbo-hyperclean'),
+  /** λ of (λ/2)‖w‖² (the spec's 1e-3, not the paper's 1e-5). @default 0.001 */
+  l2: z.number().positive().max(1e6).default(1e-3),
+  data: z.strictObject({
+    source: z.literal('synthetic'),
+    /** Temperatures (blocks) m; σ_i = 1 + 10·U(0, 1). */
+    m: int(1, 100_000),
+    /** Features d_f (d_y = d_f + 1 with the bias). @default 50 */
+    features: int(1, 10_000).default(50),
+    /** Training samples n_tr (the upper dimension d). @default 4096 */
+    nTrain: int(1, 1_000_000).default(4096),
+    /** Clean validation samples. @default 1024 */
+    nVal: int(1, 1_000_000).default(1024),
+    /** Share of training labels flipped. @default 0.2 */
+    flip: z.number().min(0).max(1).default(0.2),
+    /** Seed of the data (defaults to the job seed). */
+    seed: int(0, MAX_SEED).optional(),
+  }),
+});
+
 const problem = z.discriminatedUnion('kind', [
   graphToken,
   minimization('logistic'),
@@ -166,6 +252,9 @@ const problem = z.discriminatedUnion('kind', [
   bilinearGame,
   matrixGame,
   droLogistic,
+  mbboQuadratic,
+  mbboRidge,
+  mbboHyperclean,
 ]);
 
 const svrg = z.strictObject({
@@ -298,6 +387,59 @@ const saSrrw = z.strictObject({
   hopsPerRound: int(1, LIMITS.maxRounds).default(100_000),
 });
 
+/** Settings every multi-block bilevel method shares (MBBO spec §2.4, §2.5, §5.3). */
+const bilevelCommon = {
+  /** Blocks sampled per iteration (I ≤ m). @default 8 */
+  I: int(1, 1_000_000).default(8),
+  /** Samples per sampled block for g and for f (≥ n: the block's full batch). @default 16 */
+  B: int(1, 1_000_000).default(16),
+  /** Upper step η: x ← x − η·z. @default 0.05 */
+  eta: positive(1e6).default(0.05),
+  /** Lower step τ: y_i ← y_i − τ·v_i (default 0.5/(γ_eff·L_g), half the §5.3 bound). */
+  tau: positive(1e6).optional(),
+  /** v2 / stoch-bilevel: u step τ_u (default: as tau). */
+  tauU: positive(1e6).optional(),
+  /** 'sampled': only sampled blocks move; 'all': every y_i (and u_i) moves every iteration (exact lazy catch-up). @default 'sampled' */
+  update: z.enum(['sampled', 'all']).default('sampled'),
+  /** 'uniform': I distinct blocks uniformly each iteration; 'reshuffle': a fresh permutation per ⌊m/I⌋ iterations, consecutive chunks. @default 'uniform' */
+  blockSampling: z.enum(['uniform', 'reshuffle']).default('uniform'),
+  /** v2 / stoch-bilevel: radius C_u of the ball ‖u_i‖ ≤ C_u. @default 100 */
+  uBound: positive(1e12).default(100),
+  /** Exact evaluation (‖∇F‖, F, tracking errors) every this many iterations (an extra round each). @default 10 */
+  evalEvery: int(1, LIMITS.maxRounds).default(10),
+  /** Refuse steps that break τ·γ_eff·L_g ≤ 1 (spec §5.3). @default true */
+  stepGuard: z.boolean().default(true),
+  /** Fail DIVERGED when the exact ‖∇F‖ exceeds this factor times its first value. @default 1000000 */
+  divergenceFactor: z.number().gt(1).max(1e300).default(1e6),
+};
+
+/** STORM weight β and MSVR weights α, γ (spec §2.1). */
+const vrWeights = {
+  /** STORM β in z = Ḡ^new + (1−β)(z − Ḡ^old). @default 0.1 */
+  beta: z.number().gt(0).max(1).default(0.1),
+  /** MSVR α. @default 0.1 */
+  alpha: z.number().gt(0).max(1).default(0.1),
+  /** MSVR γ (default (m−I)/(I(1−α)) + (1−α), the MSVR theory value). */
+  gamma: z.number().min(0).max(1e6).optional(),
+};
+
+/** BSVRB^v1: tracks the Hessians H_i (d_y×d_y, projected onto [hMin, hMax] by eigenvalue clipping). */
+const bsvrbV1 = z.strictObject({
+  name: z.literal('bsvrb-v1'),
+  ...bilevelCommon,
+  ...vrWeights,
+  /** Smallest eigenvalue kept in H_i (default: the problem's strong-convexity bound). */
+  hMin: positive(1e12).optional(),
+  /** Largest eigenvalue kept in H_i (default: L_g, the largest block Hessian eigenvalue at x_0, times 2). */
+  hMax: positive(1e12).optional(),
+});
+
+/** BSVRB^v2: tracks u_i ≈ H_i⁻¹∇_y f_i with Hessian-vector products only. */
+const bsvrbV2 = z.strictObject({ name: z.literal('bsvrb-v2'), ...bilevelCommon, ...vrWeights });
+
+/** Baseline without variance reduction: α = 1, γ = 0, β = 1 of v2 (SOBA-type, no old-point evaluations). */
+const stochBilevel = z.strictObject({ name: z.literal('stoch-bilevel'), ...bilevelCommon });
+
 const lbfgs = z.strictObject({
   name: z.literal('lbfgs'),
   /** Correction pairs kept. @default 10 */
@@ -321,6 +463,25 @@ const stop = z
   })
   .default({ gradNorm: 1e-8, residual: 1e-8, maxRounds: 100_000, maxSeconds: 3600 });
 
+const jobAlgorithm = z.discriminatedUnion('name', [
+  svrg,
+  sgd,
+  saga,
+  lbfgs,
+  lsvrg,
+  sarah,
+  page,
+  halpern,
+  vrHalpern,
+  vrHalpernForb,
+  eg,
+  eag,
+  saSrrw,
+  bsvrbV1,
+  bsvrbV2,
+  stochBilevel,
+]);
+
 export const jobSpecSchema = z
   .strictObject({
     name: z
@@ -333,21 +494,7 @@ export const jobSpecSchema = z
     /** Shards (fixed for the job; results do not depend on the number of workers). Default: from the data. */
     shards: int(1, LIMITS.shards).optional(),
     problem,
-    algorithm: z.discriminatedUnion('name', [
-      svrg,
-      sgd,
-      saga,
-      lbfgs,
-      lsvrg,
-      sarah,
-      page,
-      halpern,
-      vrHalpern,
-      vrHalpernForb,
-      eg,
-      eag,
-      saSrrw,
-    ]),
+    algorithm: jobAlgorithm,
     stop,
   })
   .superRefine((spec, ctx) => {
@@ -401,6 +548,19 @@ export const jobSpecSchema = z
     }
     const data = spec.problem.data;
     const operatorAlg = (OPERATOR_ALGORITHMS as readonly string[]).includes(alg.name);
+    const bilevelAlg = (BILEVEL_ALGORITHMS as readonly string[]).includes(alg.name);
+    if (spec.problem.kind === 'mbbo-quadratic' || spec.problem.kind === 'mbbo-ridge' || spec.problem.kind === 'mbbo-hyperclean') {
+      refineBilevel(spec.problem, alg, spec.shards, ctx);
+      return;
+    }
+    if (bilevelAlg) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['algorithm', 'name'],
+        message: `${alg.name} solves multi-block bilevel problems (mbbo-quadratic, mbbo-ridge, mbbo-hyperclean), not ${spec.problem.kind}`,
+      });
+      return;
+    }
     if (spec.problem.kind === 'matrix-game' || spec.problem.kind === 'dro-logistic') {
       if (!operatorAlg) {
         ctx.addIssue({
@@ -448,7 +608,7 @@ export const jobSpecSchema = z
         });
       }
     }
-    if (data.source === 'synthetic') {
+    if (data.source === 'synthetic' && 'n' in data) {
       if (spec.shards !== undefined && spec.shards > data.n) {
         ctx.addIssue({ code: 'custom', path: ['shards'], message: `${spec.shards} shards for only ${data.n} rows (at most n)` });
       }
@@ -457,6 +617,68 @@ export const jobSpecSchema = z
       }
     }
   });
+
+/** Algorithms for multi-block bilevel problems. */
+export const BILEVEL_ALGORITHMS = ['bsvrb-v1', 'bsvrb-v2', 'stoch-bilevel'] as const;
+
+type BilevelProblem = z.infer<typeof mbboQuadratic> | z.infer<typeof mbboRidge> | z.infer<typeof mbboHyperclean>;
+
+/** Block dimensions of a bilevel problem: blocks m, upper d, lower d_y, stored numbers per block. */
+export function bilevelShape(p: BilevelProblem): { m: number; d: number; dy: number; perBlock: number } {
+  if (p.kind === 'mbbo-quadratic') {
+    const d = p.data;
+    return { m: d.m, d: d.d, dy: d.dy, perBlock: d.n * (d.dy + d.d + 1) + d.nf * (d.dy + 1) };
+  }
+  if (p.kind === 'mbbo-hyperclean') {
+    // One shared data set per shard; nothing per block.
+    const d = p.data;
+    return { m: d.m, d: d.nTrain, dy: d.features + 1, perBlock: 0 };
+  }
+  const d = p.data;
+  return { m: d.m, d: d.d, dy: d.d, perBlock: (d.n + d.nv) * (d.d + 1) };
+}
+
+function refineBilevel(problem: BilevelProblem, alg: z.infer<typeof jobAlgorithm>, shards: number | undefined, ctx: z.RefinementCtx): void {
+  if (alg.name !== 'bsvrb-v1' && alg.name !== 'bsvrb-v2' && alg.name !== 'stoch-bilevel') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['algorithm', 'name'],
+      message: `${alg.name} is not a bilevel method; ${problem.kind} needs one of ${BILEVEL_ALGORITHMS.join(', ')}`,
+    });
+    return;
+  }
+  const { m, dy, perBlock } = bilevelShape(problem);
+  if (problem.kind === 'mbbo-hyperclean') {
+    const shared = (problem.data.nTrain + problem.data.nVal) * (dy + 1);
+    if (shared * (shards ?? 1) > LIMITS.denseElements) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['problem', 'data', 'nTrain'],
+        message: `(nTrain + nVal)·(features + 2)·shards = ${shared * (shards ?? 1)} is over the limit of ${LIMITS.denseElements} stored elements`,
+      });
+    }
+  }
+  if (m * perBlock > LIMITS.denseElements) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['problem', 'data', 'm'],
+      message: `m·(numbers per block) = ${m * perBlock} is over the limit of ${LIMITS.denseElements} stored elements`,
+    });
+  }
+  if (alg.name === 'bsvrb-v1' && m * 2 * dy * dy > LIMITS.denseElements) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['algorithm', 'name'],
+      message: `bsvrb-v1 keeps 2·m·d_y² = ${2 * m * dy * dy} Hessian numbers, over the limit of ${LIMITS.denseElements}: use bsvrb-v2`,
+    });
+  }
+  if (alg.I > m) ctx.addIssue({ code: 'custom', path: ['algorithm', 'I'], message: `${alg.I} blocks per iteration is over m = ${m}` });
+  if (shards !== undefined && shards > m)
+    ctx.addIssue({ code: 'custom', path: ['shards'], message: `${shards} shards for only ${m} blocks (at most m)` });
+  if (alg.name === 'bsvrb-v1' && alg.hMin !== undefined && alg.hMax !== undefined && alg.hMin >= alg.hMax) {
+    ctx.addIssue({ code: 'custom', path: ['algorithm', 'hMax'], message: `${alg.hMax} must be > hMin = ${alg.hMin}` });
+  }
+}
 
 /** Algorithms for operator problems (find u with F(u) = 0); the others minimise a loss. */
 export const OPERATOR_ALGORITHMS = ['halpern', 'vr-halpern', 'vr-halpern-forb', 'eg', 'eag'] as const;
@@ -467,6 +689,7 @@ export type JobSpecInput = z.input<typeof jobSpecSchema>;
 export type SyntheticDataSpec = z.infer<typeof syntheticData>;
 export type BilinearDataSpec = z.infer<typeof bilinearData>;
 export type ProblemSpec = JobSpec['problem'];
+export type BilevelProblemSpec = BilevelProblem;
 export type FileDataSpec = z.infer<typeof fileData>;
 export type AlgorithmSpec = JobSpec['algorithm'];
 export type GraphTokenSpec = Extract<ProblemSpec, { kind: 'graph-token' }>;

@@ -79,6 +79,30 @@ describe('bit-identical results whatever the transport and worker count', () => 
       algorithm: { name: 'sa-srrw', alpha: [0, 4], tokens: 2, steps: 800 },
       stop: { maxRounds: 100000 },
     },
+    'bsvrb-v1': {
+      name: 'det-bsvrb-v1',
+      problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 21, d: 12, dy: 4, n: 40, nf: 30 } },
+      algorithm: { name: 'bsvrb-v1', I: 5, B: 8, evalEvery: 25 },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
+    'bsvrb-v2 update all': {
+      name: 'det-bsvrb-v2',
+      problem: { kind: 'mbbo-quadratic', data: { source: 'synthetic', m: 21, d: 12, dy: 4, n: 40, nf: 30 } },
+      algorithm: { name: 'bsvrb-v2', I: 5, B: 8, evalEvery: 25, update: 'all', blockSampling: 'reshuffle' },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
+    'stoch-bilevel ridge': {
+      name: 'det-stoch-bilevel',
+      problem: { kind: 'mbbo-ridge', data: { source: 'synthetic', m: 21, d: 12, n: 30, nv: 30 } },
+      algorithm: { name: 'stoch-bilevel', I: 5, B: 8, evalEvery: 25 },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
+    'bsvrb-v2 hyperclean': {
+      name: 'det-bsvrb-hc',
+      problem: { kind: 'mbbo-hyperclean', data: { source: 'synthetic', m: 9, features: 4, nTrain: 12, nVal: 40 } },
+      algorithm: { name: 'bsvrb-v2', I: 4, B: 8, eta: 2, evalEvery: 25 },
+      stop: { maxRounds: 120, gradNorm: 0 },
+    },
     eag: {
       name: 'det-eag',
       problem: { kind: 'bilinear-game', data: { source: 'synthetic', n: 300, m: 6, mu: 0.5, sigma: 1 } },

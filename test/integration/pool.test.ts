@@ -10,7 +10,16 @@ const shards = [0, 1, 2, 3, 4].map((s) => syntheticShard({ kind: 'logistic', see
 const w = Float64Array.from({ length: 30 }, (_, j) => Math.sin(j));
 
 function inputs(list: readonly ShardData[]): TaskInput[] {
-  return list.map((shard) => ({ op: 'loss-grad', loss: 'logistic', shard, points: [w], indices: null, state: {}, operator: null }));
+  return list.map((shard) => ({
+    op: 'loss-grad',
+    loss: 'logistic',
+    shard,
+    points: [w],
+    indices: null,
+    state: {},
+    operator: null,
+    mbbo: null,
+  }));
 }
 
 describe('PoolExecutor', () => {
@@ -46,6 +55,7 @@ describe('PoolExecutor', () => {
       indices: null,
       state: {},
       operator: null,
+      mbbo: null,
     };
     await expect(pool.runMany([bad])).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
@@ -56,7 +66,16 @@ describe('PoolExecutor', () => {
   it('small rounds run inline with the same bits', async () => {
     const small = new PoolExecutor({ threads: 2 });
     const rows = Uint32Array.from([1, 2, 3]);
-    const item: TaskInput = { op: 'loss-grad', loss: 'logistic', shard: shards[2]!, points: [w], indices: rows, state: {}, operator: null };
+    const item: TaskInput = {
+      op: 'loss-grad',
+      loss: 'logistic',
+      shard: shards[2]!,
+      points: [w],
+      indices: rows,
+      state: {},
+      operator: null,
+      mbbo: null,
+    };
     const a = await small.runMany([item]);
     const b = await pool.runMany([item]);
     expect(Array.from(a[0]!)).toEqual(Array.from(b[0]!));

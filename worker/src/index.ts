@@ -26,6 +26,10 @@ export { droShard, droTruth } from './shards/dro.js';
 export { walkToken, walkScratch, kernelRow } from './kernels/cpu/srrw-walk.js';
 export { walkFixture, startToken, walkToEnd } from './kernels/cpu/srrw-fixture.js';
 export { walkJob, walkShardData } from './shards/graph-token.js';
+export { mbboShard, mbboProblem, mbboLipschitz, blockWidth, lowerStride, upperStride, hypercleanRows } from './shards/mbbo.js';
+export { mbboStep, drawSamples } from './kernels/cpu/mbbo-step.js';
+export { mbboEval, exactBlock } from './kernels/cpu/mbbo-eval.js';
+export { cholesky, choleskySolve, jacobiEigen, projectSpectrum, projectionScratch } from './kernels/cpu/linalg.js';
 export { createPromWorkerMetrics, noopWorkerMetrics, TASK_BUCKETS } from './metrics.js';
 
 export type { WorkerOptions, WorkerHandle, DrainOutcome } from './worker.js';
@@ -38,6 +42,7 @@ export type { LossKind } from './kernels/cpu/losses.js';
 export type { BilinearGame } from './shards/bilinear.js';
 export type { WalkGraph, WalkShard, WalkCounters } from './kernels/cpu/srrw-walk.js';
 export type { WalkFixture } from './kernels/cpu/srrw-fixture.js';
+export type { MbboProblem } from './shards/mbbo.js';
 export type { TaskInput, TaskOutput, TaskFailure } from './tasks/protocol.js';
 export type { ChannelEnd, GrpcAgentOptions } from './transport/grpc/agent.js';
 export type { WorkerMetrics, WorkerMetricSources, PoolSnapshot } from './metrics.js';

@@ -14,6 +14,7 @@ describe('balance', () => {
       indices: null,
       state: {},
       operator: null,
+      mbbo: null,
     }));
     const groups = balance(items, 3);
     expect(groups).toHaveLength(3);

@@ -26,6 +26,7 @@ import { droLipschitz, droShard } from './shards/dro.js';
 import { matrixGameLipschitz, matrixGameShard, policemanBurglar, readPayoffCsv } from './shards/matrix-game.js';
 import { operatorDim, type OperatorData } from './tasks/operator.js';
 import { walkJob, walkShardData } from './shards/graph-token.js';
+import { mbboDataSeed, mbboLipschitz, mbboProblem, mbboShard, type MbboProblem } from './shards/mbbo.js';
 import type { OpExecutor } from './executor.js';
 
 /** What a worker reports about each shard it built. */
@@ -61,9 +62,11 @@ interface HostedJob {
   readonly state: Map<number, Record<string, Float64Array>>;
   /** Operator problems: what the kernels need besides the rows; null for minimisation. */
   readonly operator: OperatorData | null;
+  /** Multi-block bilevel problems: block layout and sizes; null otherwise. */
+  readonly mbbo: MbboProblem | null;
 }
 
-function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
+function summarize(s: ShardData, op: OperatorData | null, mbbo: MbboProblem | null): ShardSummary {
   const m = s.matrix;
   if (s.walk !== undefined) {
     // graph-token: one row per agent (the cluster's row offsets index agents in shard order).
@@ -75,6 +78,18 @@ function summarize(s: ShardData, op: OperatorData | null): ShardSummary {
       nnz: m.rows * m.cols,
       maxRowNormSq: 0,
       lipschitz: 0,
+      bytes: shardBytes(s),
+    };
+  }
+  if (mbbo !== null) {
+    // Rows are blocks, columns the upper dimension d; lipschitz is the L_g bound of the step guard.
+    return {
+      shard: s.shard,
+      rows: m.rows,
+      cols: mbbo.d,
+      nnz: m.rows * m.cols,
+      maxRowNormSq: 0,
+      lipschitz: mbboLipschitz(mbbo, s),
       bytes: shardBytes(s),
     };
   }
@@ -136,11 +151,19 @@ export class ShardHost {
     const shards = new Map<number, ShardData>();
     const problem = spec.problem;
     let operator: OperatorData | null = null;
+    let mbbo: MbboProblem | null = null;
     if (problem.kind === 'graph-token') {
       if (spec.algorithm.name !== 'sa-srrw') throw invalidArgument('spec.algorithm.name: graph-token problems run sa-srrw');
       const g = await buildGraph(problem, spec.seed);
       const job = walkJob(problem, spec.algorithm, spec.seed, g, shardCount);
       for (const s of owned) shards.set(s, walkShardData(job, s));
+    } else if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge' || problem.kind === 'mbbo-hyperclean') {
+      mbbo = mbboProblem(problem, spec.seed);
+      const dataSeed = mbboDataSeed(problem, spec.seed);
+      for (const s of owned) {
+        const [a, b] = shardRange(mbbo.m, shardCount, s);
+        shards.set(s, mbboShard(problem, mbbo, dataSeed, s, a, b));
+      }
     } else if (problem.kind === 'bilinear-game') {
       const data = problem.data;
       const seed = data.seed ?? spec.seed;
@@ -201,13 +224,13 @@ export class ShardHost {
       }
       state.set(sh, rec);
     }
-    const opened = [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator));
+    const opened = [...shards.values()].sort((p, q) => p.shard - q.shard).map((sh) => summarize(sh, operator, mbbo));
     if (existing !== undefined) {
       for (const [k, v] of shards) existing.shards.set(k, v);
       for (const k of owned) existing.owned.add(k);
       for (const [k, v] of state) existing.state.set(k, v);
     } else {
-      this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, state });
+      this.jobs.set(jobId, { spec, shardCount, shards, owned, operator, mbbo, state });
     }
     return opened;
   }
@@ -262,6 +285,7 @@ export class ShardHost {
         state: this.stateFor(job, shard, w.op),
         operator: job.operator,
         ...(w.op === 'token-walk' ? { walkPeers: this.walkPeers(job) } : {}),
+        mbbo: job.mbbo,
       };
     });
     const t0 = performance.now();

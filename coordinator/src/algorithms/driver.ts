@@ -8,7 +8,8 @@ import type { OperatorGeometry } from './operator/geometry.js';
 
 /** The data of the problem as the drivers see it (from the opened layout and the spec). */
 export interface ProblemInfo {
-  readonly kind: 'logistic' | 'least-squares' | 'bilinear-game' | 'matrix-game' | 'dro-logistic';
+  readonly kind:
+    'logistic' | 'least-squares' | 'bilinear-game' | 'matrix-game' | 'dro-logistic' | 'mbbo-quadratic' | 'mbbo-ridge' | 'mbbo-hyperclean';
   /** minimization: min f(w); operator: find u with F(u) = 0 (games, monotone inclusions). */
   readonly family: 'minimization' | 'operator';
   /** Rows n. */
@@ -26,6 +27,31 @@ export interface ProblemInfo {
   readonly seed: number;
   /** Operator problems: projection, start point and measures (unconstrained when absent). */
   readonly geometry?: OperatorGeometry;
+  /** Multi-block bilevel problems (n = m blocks, d = upper dimension). */
+  readonly bilevel?: BilevelInfo;
+}
+
+/** What bilevel drivers know about an MBBO problem. */
+export interface BilevelInfo {
+  readonly m: number;
+  readonly dy: number;
+  /** r(x) = ρΣx_k²/(1+x_k²) + (ν/2)‖x‖², the sample-free upper term (0, 0 for ridge). */
+  readonly rho: number;
+  readonly nu: number;
+  /** Lower bound on every g_i's strong convexity (the default smallest eigenvalue kept in v1's H_i). */
+  readonly mu: number;
+  /** L_g: the largest block Hessian eigenvalue at x_0 (workers' power iteration, +1%). */
+  readonly lg: number;
+}
+
+/** Exact bilevel diagnostics at an evaluated point (spec §4(a) item 5). */
+export interface BilevelDiagnostics {
+  /** ‖z − ∇F(x_t)‖: the STORM estimate used for the last step (built at x_{t−1}) against the exact hypergradient at x_t. */
+  readonly estimatorError?: number;
+  /** rms_i ‖y_i − y_i*(x_t)‖. */
+  readonly yError: number;
+  /** v1: rms_i ‖H_i − A_i(x_t)‖_F; v2 / stoch-bilevel: rms_i ‖u_i − u_i*(x_t)‖. */
+  readonly trackerError: number;
 }
 
 /** A round the driver wants. `evaluation` rounds only measure (their calls are counted apart). */
@@ -63,6 +89,8 @@ export interface Observation {
    * estimator and for the first full gradient.
    */
   readonly drift?: number;
+  /** Multi-block bilevel: exact estimator and tracking errors. */
+  readonly bilevel?: BilevelDiagnostics;
 }
 
 export interface Driver {
@@ -73,6 +101,12 @@ export interface Driver {
   iterate(): Float64Array;
   /** Iterations (algorithm steps) taken. */
   iterations(): number;
+  /**
+   * The round that measures the current iterate exactly, for drivers whose problem the runner
+   * cannot evaluate with its generic `loss-grad` round (bilevel); tell() on its result returns the
+   * observation.
+   */
+  closingAsk?(): Ask;
   /** Serializable state; restore() on a fresh driver resumes bit-identically. */
   snapshot(): DriverState;
   restore(state: DriverState): void;

@@ -13,6 +13,7 @@ import { EgDriver } from './operator/eg/driver.js';
 import { HalpernDriver } from './operator/halpern/driver.js';
 import { VrHalpernDriver } from './operator/vr-halpern/driver.js';
 import { VrHalpernForbDriver } from './operator/vr-halpern-forb/driver.js';
+import { BsvrbDriver } from './bilevel/bsvrb/driver.js';
 
 /** `x0`: the starting point (default 0; operator problems pass their geometry's feasible start). */
 export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Array): Driver {
@@ -44,5 +45,9 @@ export function createDriver(alg: AlgorithmSpec, p: ProblemInfo, x0?: Float64Arr
     case 'sa-srrw':
       // Token walks need the graph layout: jobs/token-runner.ts builds SrrwDriver itself.
       throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, 'spec.algorithm.name: sa-srrw runs on graph-token problems only');
+    case 'bsvrb-v1':
+    case 'bsvrb-v2':
+    case 'stoch-bilevel':
+      return new BsvrbDriver(p, alg, x0);
   }
 }

@@ -14,6 +14,8 @@ import {
   ERROR_CODES,
   OptfleetError,
   OP_POINTS,
+  OP_PARAM_POINTS,
+  MAX_OP_PARAMS,
   type JobSpec,
   type TreeNodeValue,
 } from '@optfleet/proto';
@@ -97,7 +99,14 @@ export class ShardedCluster implements Cluster {
     const holders = [...this.holders()];
     const reports = await Promise.all(
       holders.map(([w, list]) =>
-        w.open(jobId, spec, list, shardCount, states === undefined ? undefined : new Map(list.map((s) => [s, states.get(s) ?? {}] as const)), true),
+        w.open(
+          jobId,
+          spec,
+          list,
+          shardCount,
+          states === undefined ? undefined : new Map(list.map((s) => [s, states.get(s) ?? {}] as const)),
+          true,
+        ),
       ),
     );
     const byShard = new Array<ShardSummary | undefined>(shardCount);
@@ -313,8 +322,13 @@ export class ShardedCluster implements Cluster {
     if (req.points.length !== OP_POINTS[req.op]) throw invalidArgument(`round.points: op ${req.op} takes ${OP_POINTS[req.op]} points`);
     // token-walk's points are token records, checked against the walk tables by the task.
     if (opTakesIterates(req.op)) {
+      const iterates = OP_POINTS[req.op] - OP_PARAM_POINTS[req.op];
       for (const [i, p] of req.points.entries()) {
-        if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
+        // Trailing parameter points (op settings) have their own length, checked by the task.
+        if (i >= iterates) {
+          if (p.length > MAX_OP_PARAMS)
+            throw invalidArgument(`round.points[${i}]: ${p.length} parameters, over the limit of ${MAX_OP_PARAMS}`);
+        } else if (p.length !== layout.cols) throw invalidArgument(`round.points[${i}]: ${p.length} values for ${layout.cols} features`);
       }
     }
     await this.rebalance(layout);

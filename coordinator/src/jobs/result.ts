@@ -22,6 +22,12 @@ export interface HistoryEntry {
   readonly drift?: number;
   /** graph-token: mean ‖θ − θ*‖² over each α's tokens (in alpha order), at this point of the walk. */
   readonly mse?: number[];
+  /** Multi-block bilevel: ‖z − ∇F(x)‖ (the STORM estimate against the exact hypergradient). */
+  readonly estimatorError?: number;
+  /** Multi-block bilevel: rms_i ‖y_i − y_i*(x)‖. */
+  readonly yError?: number;
+  /** Multi-block bilevel: rms_i ‖H_i − A_i(x)‖_F (v1) or rms_i ‖u_i − u_i*(x)‖ (v2, stoch-bilevel). */
+  readonly trackerError?: number;
 }
 
 /** graph-token jobs: the score of one α over its tokens. */
@@ -45,6 +51,10 @@ export interface FinalState {
   readonly residual?: number;
   /** Games over simplices: the duality gap at x. */
   readonly gap?: number;
+  /** Multi-block bilevel: exact estimator and tracking errors at x (see HistoryEntry). */
+  readonly estimatorError?: number;
+  readonly yError?: number;
+  readonly trackerError?: number;
   /** Rounds run: algorithm + evaluation. */
   readonly rounds: number;
   /** Rounds spent only measuring (SGD's evaluations, the closing evaluation). */

@@ -2,9 +2,9 @@
  * Runs one job: open the cluster, loop ask → round → tell until a stop criterion, evaluate the
  * final point if the driver did not observe it, close. Counts rounds and oracle calls exactly.
  */
-import { ERROR_CODES, OptfleetError, defaultShardCount, type JobSpec } from '@optfleet/proto';
+import { ERROR_CODES, OptfleetError, bilevelShape, bilevelStart, defaultShardCount, type JobSpec } from '@optfleet/proto';
 import { createDriver } from '../algorithms/registry.js';
-import type { Observation, ProblemInfo } from '../algorithms/driver.js';
+import type { BilevelDiagnostics, Observation, ProblemInfo } from '../algorithms/driver.js';
 import { fullObjective, lossCurvature, norm2 } from '../algorithms/finite-sum/objective.js';
 import { meanOperator, residual } from '../algorithms/operator/residual.js';
 import { operatorGeometry } from '../algorithms/operator/geometry.js';
@@ -22,6 +22,10 @@ export interface RunProgress {
   readonly seconds: number;
   /** Furthest of the stop criteria's progress, in [0, 1]. */
   readonly fraction: number;
+  /** Multi-block bilevel: exact ‖z − ∇F‖, rms ‖y_i − y_i*‖ and tracker error (see HistoryEntry). */
+  readonly estimatorError?: number;
+  readonly yError?: number;
+  readonly trackerError?: number;
 }
 
 /** One finished round, for metrics. */
@@ -68,6 +72,9 @@ export function shardCountFor(spec: JobSpec, fileBytes?: number): number {
     const g = spec.problem.graph;
     return g.source === 'g12' ? 1 : g.source === 'rgg' ? Math.max(1, Math.min(64, Math.ceil(g.nodes / 64))) : 8;
   }
+  // Bilevel rows are blocks, each with its own samples and state: up to 16 shards.
+  if (spec.problem.kind === 'mbbo-quadratic' || spec.problem.kind === 'mbbo-ridge' || spec.problem.kind === 'mbbo-hyperclean')
+    return Math.min(16, spec.problem.data.m);
   const data = spec.problem.data;
   if (data.source === 'synthetic') return defaultShardCount(data.n);
   // (file data only from here)
@@ -120,27 +127,54 @@ export async function runJob(
   // from round 0, which gives the same bits).
   if (spec.problem.kind === 'graph-token') return runTokenJob(spec, cluster, layout, hooks, t0);
   const problem = spec.problem;
-  const info: ProblemInfo =
-    problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'
-      ? {
-          kind: problem.kind,
-          family: 'operator',
-          n: layout.rows,
-          d: layout.cols,
-          l2: 0,
-          lMax: layout.lipschitz,
-          seed: spec.seed,
-          geometry: operatorGeometry(problem, layout.cols),
-        }
-      : {
-          kind: problem.kind,
-          family: 'minimization',
-          n: layout.rows,
-          d: layout.cols,
-          l2: problem.l2,
-          lMax: lossCurvature(problem.kind) * layout.maxRowNormSq + problem.l2,
-          seed: spec.seed,
-        };
+  let x0: Float64Array | undefined;
+  let info: ProblemInfo;
+  if (problem.kind === 'mbbo-quadratic' || problem.kind === 'mbbo-ridge' || problem.kind === 'mbbo-hyperclean') {
+    const quad = problem.kind === 'mbbo-quadratic';
+    const shape = bilevelShape(problem);
+    info = {
+      kind: problem.kind,
+      family: 'minimization',
+      n: layout.rows,
+      d: layout.cols,
+      l2: 0,
+      lMax: layout.lipschitz,
+      seed: spec.seed,
+      bilevel: {
+        m: layout.rows,
+        dy: shape.dy,
+        rho: quad && !problem.convex ? problem.rho : 0,
+        nu: quad ? problem.nu : 0,
+        // Ridge: A_i(x) ⪰ diag(e^x); 1e-3 = e^{−6.9} keeps penalties down to that size unbiased.
+        // Hyper-cleaning: g_i is λ-strongly convex.
+        mu: quad ? problem.mu : problem.kind === 'mbbo-hyperclean' ? problem.l2 : 1e-3,
+        lg: layout.lipschitz,
+      },
+    };
+    x0 = bilevelStart(problem, spec.seed);
+  } else
+    info =
+      problem.kind === 'bilinear-game' || problem.kind === 'matrix-game' || problem.kind === 'dro-logistic'
+        ? {
+            kind: problem.kind,
+            family: 'operator',
+            n: layout.rows,
+            d: layout.cols,
+            l2: 0,
+            lMax: layout.lipschitz,
+            seed: spec.seed,
+            geometry: operatorGeometry(problem, layout.cols),
+          }
+        : {
+            kind: problem.kind,
+            family: 'minimization',
+            n: layout.rows,
+            d: layout.cols,
+            l2: problem.l2,
+            lMax: lossCurvature(problem.kind) * layout.maxRowNormSq + problem.l2,
+            seed: spec.seed,
+          };
+  x0 ??= info.geometry?.start(info.d);
   const operator = info.family === 'operator';
   /** The stop tolerance on the stationarity measure: ‖∇f‖ or the residual ‖F(u)‖. */
   const tolerance = operator ? spec.stop.residual : spec.stop.gradNorm;
@@ -156,7 +190,12 @@ export async function runJob(
   if (batchSize !== undefined && batchSize > info.n) {
     throw new OptfleetError(ERROR_CODES.INVALID_ARGUMENT, `spec.algorithm.batchSize: ${batchSize} is over the data's ${info.n} rows`);
   }
-  const driver = createDriver(spec.algorithm, info, info.geometry?.start(info.d));
+  const driver = createDriver(spec.algorithm, info, x0);
+  const bilevelFields = (b: BilevelDiagnostics | undefined): { estimatorError?: number; yError?: number; trackerError?: number } =>
+    b === undefined
+      ? {}
+      : { ...(b.estimatorError === undefined ? {} : { estimatorError: b.estimatorError }), yError: b.yError, trackerError: b.trackerError };
+  let lastBilevel: BilevelDiagnostics | undefined;
   const stop = spec.stop;
   const history: HistoryEntry[] = [];
   let rounds = 0;
@@ -311,6 +350,7 @@ export async function runJob(
         oracleCalls,
         ...measures(obs.objective, obs.gradNorm, obs.gap),
         ...(obs.drift === undefined ? {} : { drift: obs.drift }),
+        ...bilevelFields(obs.bilevel),
       };
       history.push(entry);
       hooks.onProgress?.({ ...entry, objective: obs.objective, gradNorm: obs.gradNorm, fraction: fraction(s, obs.gradNorm) });
@@ -330,6 +370,36 @@ export async function runJob(
     objective = last.objective;
     gap = last.gap;
     gradNorm = last.gradNorm;
+    lastBilevel = last.bilevel;
+  } else if (driver.closingAsk !== undefined) {
+    // Drivers whose problem needs its own exact evaluation (bilevel) measure the final point themselves.
+    const ask = driver.closingAsk();
+    if (ask.kind !== 'round') throw new OptfleetError(ERROR_CODES.INTERNAL, 'closing evaluation: the driver asked for no round');
+    const roundStart = now();
+    const res = await cluster.round({ op: ask.op, points: ask.points, rows: ask.rows });
+    const calls = res.sum[res.sum.length - 1]!;
+    rounds++;
+    evalRounds++;
+    evalCalls += calls;
+    hooks.onRound?.({
+      op: ask.op,
+      purpose: 'evaluation',
+      seconds: now() - roundStart,
+      oracleCalls: calls,
+      bytesOut: res.bytesOut,
+      bytesIn: res.bytesIn,
+    });
+    bytesSent += res.bytesOut;
+    bytesReceived += res.bytesIn;
+    checkFinite('round result', res.sum, { round: rounds, iteration: driver.iterations() });
+    const obs = driver.tell(res.sum);
+    if (obs === null) throw new OptfleetError(ERROR_CODES.INTERNAL, 'closing evaluation: the driver returned no observation');
+    x = obs.x;
+    objective = obs.objective;
+    gradNorm = obs.gradNorm;
+    lastBilevel = obs.bilevel;
+    checkFinite('objective', objective, { round: rounds, iteration: driver.iterations() });
+    checkFinite(measureName, gradNorm, { round: rounds, iteration: driver.iterations() });
   } else {
     x = driver.iterate().slice();
     checkFinite('iterate', x, { round: rounds, iteration: driver.iterations() });
@@ -365,7 +435,16 @@ export async function runJob(
     checkFinite(measureName, gradNorm, { round: rounds, iteration: driver.iterations() });
   }
   const seconds = now() - t0;
-  hooks.onProgress?.({ round: rounds, iteration: driver.iterations(), oracleCalls, objective, gradNorm, seconds, fraction: 1 });
+  hooks.onProgress?.({
+    round: rounds,
+    iteration: driver.iterations(),
+    oracleCalls,
+    objective,
+    gradNorm,
+    seconds,
+    fraction: 1,
+    ...bilevelFields(lastBilevel),
+  });
   return {
     layout,
     history,
@@ -373,6 +452,7 @@ export async function runJob(
     final: {
       x: Array.from(x),
       ...measures(objective, gradNorm, gap),
+      ...bilevelFields(lastBilevel),
       rounds,
       evaluationRounds: evalRounds,
       oracleCalls,

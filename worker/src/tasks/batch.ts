@@ -36,6 +36,14 @@ export function estimateWork(item: TaskInput): number {
     const g = item.shard.walk.graph;
     return tokens * hops * (g.rowsPerAgent * g.d + 16) + 1;
   }
+  const b = item.mbbo;
+  if (b !== null) {
+    // Bilevel rows are blocks: a step touches ≤ 2B samples of each listed block, an exact
+    // evaluation all n + n_f samples with d_y² Hessian work per sample, a few Newton steps.
+    const blocks = item.indices === null ? m.rows : item.indices.length;
+    const perBlock = item.op === 'mbbo-eval' ? (b.n + b.nf) * b.dy * b.dy * 3 : Math.min(b.n + b.nf, 64) * (b.dy + b.d) * 4;
+    return blocks * perBlock + 1;
+  }
   const rows = item.indices === null ? m.rows : item.indices.length;
   const perRow = m.kind === 'dense' ? m.cols : m.rows === 0 ? 0 : m.indptr[m.rows]! / m.rows;
   return rows * Math.max(1, perRow) * item.points.length + 1;

@@ -7,6 +7,8 @@ import sagaStepTask from './saga-step.js';
 import opEvalTask from './op-eval.js';
 import opDiffTask from './op-diff.js';
 import tokenWalkTask from './token-walk.js';
+import mbboStepTask from './mbbo-step.js';
+import mbboEvalTask from './mbbo-eval.js';
 import type { TaskFn } from './protocol.js';
 
 export const TASKS: Record<Op, TaskFn> = {
@@ -17,4 +19,6 @@ export const TASKS: Record<Op, TaskFn> = {
   'op-eval': opEvalTask,
   'op-diff': opDiffTask,
   'token-walk': tokenWalkTask,
+  'mbbo-step': mbboStepTask,
+  'mbbo-eval': mbboEvalTask,
 };

@@ -7,6 +7,7 @@ import type { LossKind } from '../kernels/cpu/losses.js';
 import type { ShardData } from '../shards/shard-data.js';
 import type { OperatorData } from './operator.js';
 import type { WalkPeer } from '../kernels/cpu/srrw-walk.js';
+import type { MbboProblem } from '../shards/mbbo.js';
 
 export interface TaskInput {
   readonly op: Op;
@@ -27,6 +28,8 @@ export interface TaskInput {
    * with its interior visit state, so a token can walk on across them within one round.
    */
   readonly walkPeers?: ReadonlyArray<WalkPeer | undefined>;
+  /** Multi-block bilevel problems: the block layout and sizes (null otherwise). */
+  readonly mbbo: MbboProblem | null;
 }
 
 /** An expected failure, returned as a value (class and code do not survive postMessage). */
