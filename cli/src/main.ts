@@ -206,6 +206,8 @@ program
   .option('--heartbeat-interval-ms <ms>', 'how often workers heartbeat', intFlag('--heartbeat-interval-ms', 50, 600000), 1000)
   .option('--heartbeat-timeout-ms <ms>', 'a worker silent this long is dead', intFlag('--heartbeat-timeout-ms', 100, 3600000), 5000)
   .option('--metrics-listen <host:port>', 'serve /metrics, /healthz, /readyz here ("off" disables)', metricsListen, '0.0.0.0:9464')
+  .option('--nats <url>', 'also accept NATS workers and consume the NATS job queue (env OPTFLEET_NATS_URL)', natsUrl, ENV.natsUrl)
+  .option('--nats-prefix <prefix>', 'deployment prefix of NATS subjects and buckets', natsPrefix, 'default')
   .action(
     async (opts: {
       listen: string;
@@ -213,6 +215,8 @@ program
       heartbeatIntervalMs: number;
       heartbeatTimeoutMs: number;
       metricsListen: string;
+      nats?: string;
+      natsPrefix: string;
     }) => {
       const log = makeLogger('optfleet-coordinator', ENV.logLevel);
       const registry = newRegistry();
@@ -221,6 +225,7 @@ program
         minWorkers: opts.minWorkers,
         heartbeatIntervalMs: opts.heartbeatIntervalMs,
         heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+        ...(opts.nats === undefined ? {} : { nats: { url: opts.nats, prefix: opts.natsPrefix } }),
         log: levelLog(log),
         metrics: (sources) => createPromCoordinatorMetrics(registry, sources),
       }).catch(fail);
