@@ -97,12 +97,7 @@ describe.skipIf(SKIP)('container image (podman)', () => {
   }
 
   it('runs a job on a coordinator and two worker containers, bit-identical to in-process', async () => {
-    start(`${NAME}-coord`, [
-      'coordinator',
-      `--listen=127.0.0.1:${grpc}`,
-      `--metrics-listen=127.0.0.1:${coordMetrics}`,
-      '--min-workers=2',
-    ]);
+    start(`${NAME}-coord`, ['coordinator', `--listen=127.0.0.1:${grpc}`, `--metrics-listen=127.0.0.1:${coordMetrics}`, '--min-workers=2']);
     for (const [i, port] of workerMetrics.entries())
       start(`${NAME}-w${i}`, [
         'worker',
