@@ -1,7 +1,9 @@
 /**
  * The container image, built from deploy/Dockerfile and run with podman: a coordinator and two
  * worker containers complete a job submitted from a third container (`submit --watch`), with the
- * same final iterate, bit for bit, as the in-process reference; then SIGTERM (`podman stop`) to an
+ * same final iterate, bit for bit, as the in-process reference; the same over NATS as the Helm
+ * chart wires it (OPTFLEET_NATS_URL in the environment, the job queued with `submit --nats` and
+ * taken from the JetStream queue by the coordinator container); then SIGTERM (`podman stop`) to an
  * idle worker container and to the coordinator container ends each with exit code 0 on its own
  * (137 would mean podman had to SIGKILL it) and a clean-shutdown log line.
  *
@@ -16,6 +18,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
+import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 
 const IMAGE = process.env['OPTFLEET_IMAGE'] ?? 'localhost/optfleet:ci';
 const SKIP = process.env['OPTFLEET_SKIP_CONTAINER_TESTS'] === '1';
@@ -57,6 +60,8 @@ const SPEC = {
   stop: { maxRounds: 300 },
 };
 
+const bits = (x: number[]): string => Buffer.from(new Float64Array(x).buffer).toString('hex');
+
 describe.skipIf(SKIP)('container image (podman)', () => {
   const containers: string[] = [];
   let dir = '';
@@ -64,6 +69,8 @@ describe.skipIf(SKIP)('container image (podman)', () => {
   let grpc = 0;
   let coordMetrics = 0;
   const workerMetrics: number[] = [];
+  let nats: NatsServerHandle | undefined;
+  let reference: { final: { x: number[] } } = { final: { x: [] } };
 
   beforeAll(async () => {
     const v = spawnSync('podman', ['--version'], { encoding: 'utf8' });
@@ -87,25 +94,28 @@ describe.skipIf(SKIP)('container image (podman)', () => {
 
   afterAll(async () => {
     for (const c of containers) podman(['rm', '-f', '-t', '0', c]);
+    await nats?.stop();
     await cleanup();
   });
 
-  function start(name: string, args: readonly string[]): void {
-    const r = podman(['run', '-d', '--name', name, '--network', 'host', IMAGE, ...args]);
+  function start(name: string, env: readonly string[], args: readonly string[]): void {
+    const r = podman(['run', '-d', '--name', name, '--network', 'host', ...env, IMAGE, ...args]);
     expect(r.status, `podman run ${name}: ${r.stderr}`).toBe(0);
     containers.push(name);
   }
 
   it('runs a job on a coordinator and two worker containers, bit-identical to in-process', async () => {
-    start(`${NAME}-coord`, ['coordinator', `--listen=127.0.0.1:${grpc}`, `--metrics-listen=127.0.0.1:${coordMetrics}`, '--min-workers=2']);
+    start(
+      `${NAME}-coord`,
+      [],
+      ['coordinator', `--listen=127.0.0.1:${grpc}`, `--metrics-listen=127.0.0.1:${coordMetrics}`, '--min-workers=2'],
+    );
     for (const [i, port] of workerMetrics.entries())
-      start(`${NAME}-w${i}`, [
-        'worker',
-        `--coordinator=127.0.0.1:${grpc}`,
-        `--metrics-listen=127.0.0.1:${port}`,
-        '--threads=1',
-        `--name=w${i}`,
-      ]);
+      start(
+        `${NAME}-w${i}`,
+        [],
+        ['worker', `--coordinator=127.0.0.1:${grpc}`, `--metrics-listen=127.0.0.1:${port}`, '--threads=1', `--name=w${i}`],
+      );
     for (const port of [coordMetrics, ...workerMetrics]) await waitUntil(() => ready(port), 60_000, `/readyz on :${port}`);
 
     const specPath = await writeSpec(dir, 'spec.json', SPEC);
@@ -136,13 +146,70 @@ describe.skipIf(SKIP)('container image (podman)', () => {
     const refOut = join(dir, 'ref.json');
     const ref = await runCli(['run', specPath, '--transport', 'inprocess', '--out', refOut]);
     expect(ref.code, ref.stderr).toBe(0);
-    const reference = JSON.parse(await readFile(refOut, 'utf8')) as { final: { x: number[] } };
+    reference = JSON.parse(await readFile(refOut, 'utf8')) as { final: { x: number[] } };
     expect(inContainers.final.x.length).toBe(SPEC.problem.data.d);
-    const bits = (x: number[]): string => Buffer.from(new Float64Array(x).buffer).toString('hex');
+    expect(inContainers.final.x.some((v) => v !== 0)).toBe(true);
     expect(bits(inContainers.final.x)).toBe(bits(reference.final.x));
 
     const metrics = await (await fetch(`http://127.0.0.1:${coordMetrics}/metrics`)).text();
     expect(metrics).toMatch(/^optfleet_jobs_finished_total\{status="SUCCEEDED"\} 1$/m);
+  });
+
+  it('runs a job queued over NATS on coordinator and worker containers configured as the Helm chart does (env OPTFLEET_NATS_URL)', async () => {
+    nats = await startNatsServer();
+    const env = ['-e', `OPTFLEET_NATS_URL=${nats.url}`];
+    const natsGrpc = await freePort();
+    const natsMetrics = [await freePort(), await freePort()];
+    start(`${NAME}-ncoord`, env, [
+      'coordinator',
+      `--listen=127.0.0.1:${natsGrpc}`,
+      `--metrics-listen=127.0.0.1:${natsMetrics[0]}`,
+      '--nats-prefix=ct',
+    ]);
+    start(`${NAME}-nw0`, env, ['worker', '--nats-prefix=ct', `--metrics-listen=127.0.0.1:${natsMetrics[1]}`, '--threads=1', '--name=nw0']);
+    for (const port of natsMetrics) await waitUntil(() => ready(port), 60_000, `/readyz on :${port}`);
+
+    const queued = podman([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      `${dir}:/job`,
+      IMAGE,
+      'submit',
+      '/job/spec.json',
+      `--nats=${nats.url}`,
+      '--nats-prefix=ct',
+      '--id=queued-job',
+    ]);
+    expect(queued.status, queued.stdout + queued.stderr).toBe(0);
+    expect(queued.stdout.trim()).toBe('queued-job');
+    await waitUntil(
+      async () => (await runCli(['list', '--coordinator', `127.0.0.1:${natsGrpc}`])).stdout.includes('queued-job'),
+      60_000,
+      'the coordinator container to take the job from the queue',
+    );
+    const watch = podman(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'host',
+        '-v',
+        `${dir}:/job`,
+        IMAGE,
+        'watch',
+        'queued-job',
+        `--coordinator=127.0.0.1:${natsGrpc}`,
+        '--out=/job/nats-result.json',
+      ],
+      170_000,
+    );
+    expect(watch.status, watch.stdout + watch.stderr).toBe(0);
+    const result = JSON.parse(await readFile(join(dir, 'nats-result.json'), 'utf8')) as { status: string; final: { x: number[] } };
+    expect(result.status).toBe('SUCCEEDED');
+    expect(bits(result.final.x)).toBe(bits(reference.final.x));
   });
 
   it('SIGTERM (podman stop) ends an idle worker container and the coordinator container cleanly', () => {
