@@ -23,6 +23,8 @@ import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.j
 const IMAGE = process.env['OPTFLEET_IMAGE'] ?? 'localhost/optfleet:ci';
 const SKIP = process.env['OPTFLEET_SKIP_CONTAINER_TESTS'] === '1';
 const RUNTIME = ['--runtime', '/usr/sbin/runc'];
+/** The Helm chart's securityContext: read-only root (a tmpfs /tmp), no capabilities, no privilege escalation. */
+const HARDENED = ['--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges'];
 const NAME = `optfleet-ct-${process.pid}`;
 
 function podman(args: readonly string[], timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
@@ -99,7 +101,7 @@ describe.skipIf(SKIP)('container image (podman)', () => {
   });
 
   function start(name: string, env: readonly string[], args: readonly string[]): void {
-    const r = podman(['run', '-d', '--name', name, '--network', 'host', ...env, IMAGE, ...args]);
+    const r = podman(['run', '-d', '--name', name, '--network', 'host', ...HARDENED, ...env, IMAGE, ...args]);
     expect(r.status, `podman run ${name}: ${r.stderr}`).toBe(0);
     containers.push(name);
   }
