@@ -12,11 +12,14 @@ bash deploy/ci/base-image.sh
 secret=()
 ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$ca" ] && secret=(--secret "id=cacert,src=$ca")
+# Revision and date also as --label: a cached LABEL layer would keep the previous build's values.
+revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 t0=$(date +%s)
 podman --runtime /usr/sbin/runc build --pull=never --network=host "${secret[@]}" \
   --build-arg VERSION="$(node -p 'require("./package.json").version ?? "0.1.0"' 2>/dev/null || echo 0.1.0)" \
-  --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
-  --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --build-arg REVISION="$revision" --build-arg CREATED="$created" \
+  --label "org.opencontainers.image.revision=$revision" --label "org.opencontainers.image.created=$created" \
   -f deploy/Dockerfile -t "$IMAGE" .
 t1=$(date +%s)
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")

@@ -228,4 +228,36 @@ describe.skipIf(SKIP)('container image (podman)', () => {
       expect(logs.stdout + logs.stderr, `${name} logs`).toContain(cleanLine);
     }
   });
+
+  it('SIGTERM reaches a CLI command without its own handler (tini is PID 1): a waiting `submit --watch` ends with 143, not 137', async () => {
+    // A coordinator that never gets its 5 workers: the job stays QUEUED and `submit --watch` waits.
+    const g = await freePort();
+    const m = await freePort();
+    start(`${NAME}-qcoord`, [], ['coordinator', `--listen=127.0.0.1:${g}`, `--metrics-listen=127.0.0.1:${m}`, '--min-workers=5']);
+    await waitUntil(() => ready(m), 60_000, `/readyz on :${m}`);
+    start(
+      `${NAME}-watcher`,
+      ['-v', `${dir}:/job`],
+      ['submit', '/job/spec.json', `--coordinator=127.0.0.1:${g}`, '--id=waiting', '--watch'],
+    );
+    await waitUntil(
+      async () => (await runCli(['list', '--coordinator', `127.0.0.1:${g}`])).stdout.includes('"waiting"'),
+      60_000,
+      'the job to be queued',
+    );
+    const stop = podman(['stop', '--time', '30', `${NAME}-watcher`], 60_000);
+    expect(stop.status, stop.stderr).toBe(0);
+    const state = podman(['inspect', '--format', '{{.State.ExitCode}}', `${NAME}-watcher`]);
+    expect(state.stdout.trim(), 'exit code: 143 = ended by SIGTERM, 137 = podman had to SIGKILL').toBe('143');
+  });
+
+  it('carries the OCI labels of this revision and runs as a non-root numeric user', () => {
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout.trim();
+    const l = JSON.parse(podman(['image', 'inspect', '--format', '{{json .Config.Labels}}', IMAGE]).stdout) as Record<string, string>;
+    const user = podman(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]).stdout.trim();
+    expect(l['org.opencontainers.image.revision']).toBe(head);
+    expect(l['org.opencontainers.image.title']).toBe('optfleet');
+    expect(l['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(user).toBe('1000:1000');
+  });
 });
