@@ -260,4 +260,14 @@ describe.skipIf(SKIP)('container image (podman)', () => {
     expect(l['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(user).toBe('1000:1000');
   });
+
+  it("runs the Helm chart's GPU worker command and has the Vulkan loader", () => {
+    // The chart's command for GPU workers (helm/optfleet/templates/worker-deployment.yaml).
+    const gpuCommand = ['/usr/bin/tini', '--', 'node', '--no-concurrent-recompilation', '/app/cli/bin/optfleet.js'];
+    const r = podman(['run', '--rm', '--entrypoint', gpuCommand[0]!, IMAGE, ...gpuCommand.slice(1), 'worker', '--help']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('--metrics-listen');
+    const loader = podman(['run', '--rm', '--entrypoint', 'sh', IMAGE, '-c', 'ldconfig -p | grep -c libvulkan.so.1']);
+    expect(loader.stdout.trim(), 'libvulkan.so.1 in the image').not.toBe('0');
+  });
 });

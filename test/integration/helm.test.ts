@@ -22,7 +22,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, REPO } from '../helpers/cli.js';
 import { changed, deepMerge, defaultValues, get, leaves, overlay, valuesSchema, type Values } from '../helpers/chart-values.js';
-import { buildKubeValidate, CHART, helm, parseRendered, template, validate, valuesArgs, type K8sObject } from '../helpers/helm.js';
+import { buildKubeValidate, CHART, HELM, helm, parseRendered, template, validate, valuesArgs, type K8sObject } from '../helpers/helm.js';
 
 const CI_DIR = join(CHART, 'ci');
 const BROKEN_DIR = join(REPO, 'helm/tools/broken-values');
@@ -33,6 +33,7 @@ interface Container {
   name: string;
   args?: string[];
   command?: string[];
+  resources?: { limits?: Record<string, string | number> };
   env?: Array<{ name: string; value?: string }>;
   ports?: Array<{ name: string; containerPort: number }>;
   livenessProbe?: { httpGet?: { port: string | number; path: string } };
@@ -130,6 +131,15 @@ describe('helm chart helm/optfleet', () => {
       const wc = wspec.containers[0]!;
       const drain = Number(flag(wc.args, '--drain-timeout') ?? 0);
       const preStop = Number(wc.lifecycle?.preStop?.exec?.command[1] ?? 0);
+      const gpu = wc.resources?.limits?.['nvidia.com/gpu'] !== undefined;
+      const env = new Map((wc.env ?? []).map((e) => [e.name, e.value]));
+      if (gpu) {
+        expect(env.get('NVIDIA_DRIVER_CAPABILITIES'), at('GPU workers get the graphics capability (Vulkan)')).toMatch(
+          /(^|,)(graphics|all)(,|$)/,
+        );
+        expect(wc.command, at('GPU workers run node --no-concurrent-recompilation')).toContain('--no-concurrent-recompilation');
+        expect(wc.command?.slice(0, 2), at('GPU workers keep tini as PID 1')).toEqual(['/usr/bin/tini', '--']);
+      } else expect(wc.command, at('CPU workers use the image entrypoint')).toBeUndefined();
       expect(wspec.terminationGracePeriodSeconds, at('worker grace ≥ preStop + drain timeout + 5 s')).toBeGreaterThanOrEqual(
         preStop + drain + 5,
       );
@@ -184,6 +194,24 @@ describe('helm chart helm/optfleet', () => {
         const spec = find(objs, 'ConfigMap', '-job-spec')!;
         expect(parse(spec.data!['spec.yaml']!) as { name?: unknown }, at('the job spec parses')).toHaveProperty('name');
       }
+    }
+  });
+
+  it('packages (helm package follows the links to deploy/ and examples/) and the package renders the same', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'optfleet-pkg-'));
+    try {
+      const pkg = helm(['package', CHART, '--destination', out]);
+      expect(pkg.status, pkg.out).toBe(0);
+      const tgz = join(
+        out,
+        (await readdir(out)).find((f) => f.endsWith('.tgz'))!,
+      );
+      const values = join(CI_DIR, 'gpu-keda-values.yaml');
+      const fromPackage = spawnSync(HELM, ['template', 'of', tgz, '--namespace', 'jobs', ...valuesArgs([values])], { encoding: 'utf8' });
+      expect(fromPackage.status, fromPackage.stderr).toBe(0);
+      expect(fromPackage.stdout).toBe(template([values]).out);
+    } finally {
+      await rm(out, { recursive: true, force: true });
     }
   });
 
