@@ -26,8 +26,11 @@ import { buildKubeValidate, CHART, HELM, helm, parseRendered, template, validate
 
 const CI_DIR = join(CHART, 'ci');
 const BROKEN_DIR = join(REPO, 'helm/tools/broken-values');
-/** Flags the chart passes that the CLI on this branch does not have yet (the worker drain lands with the elastic-placement work). */
-const PENDING_FLAGS = new Set(['worker --drain-timeout']);
+/**
+ * Flags the chart passes that the CLI on this branch may not have yet: they landed on main with the
+ * worker drain and the coordinator checkpoints. Present in the CLI, they are checked like the rest.
+ */
+const PENDING_FLAGS = new Set(['worker --drain-timeout', 'coordinator --checkpoint-interval', 'coordinator --queue-ack-wait-ms']);
 
 interface Container {
   name: string;
