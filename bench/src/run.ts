@@ -200,77 +200,33 @@ async function elastic(): Promise<void> {
   process.stdout.write(`wrote ${file}\n`);
 }
 
-/** `npm run bench -- vr-halpern`: the √n sweep (bench/src/vr-halpern.ts). */
-async function vrHalpern(): Promise<void> {
-  const t0 = nowMs();
-  const r = await runVrHalpernBench(SWEEP, log);
-  process.stdout.write(r.table + '\n');
-  const dir = fileURLToPath(new URL('../results/', import.meta.url));
-  await mkdir(dir, { recursive: true });
-  const file = `${dir}vr-halpern.json`;
-  await writeFile(
-    file,
-    JSON.stringify(
-      { schema: 'optfleet-bench-vr-halpern/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json },
-      null,
-      2,
-    ) + '\n',
-  );
-  for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
-  process.stdout.write(
-    `wrote ${file} and ${Object.keys(r.figures)
-      .map((f) => dir + f)
-      .join(', ')}\n`,
-  );
+/** What a stand-alone suite returns: a table to print, JSON fields and SVG figures to write. */
+interface SuiteResult {
+  readonly table: string;
+  readonly json: object;
+  readonly figures: Readonly<Record<string, string>>;
 }
 
-/** `npm run bench -- srrw`: SA-SRRW scaled MSE vs α next to theory, MSE vs steps, crossings, hops/s. */
-async function srrw(): Promise<void> {
+/** Runs a stand-alone suite, prints its table and writes bench/results/<name>.json and its figures. */
+async function runSuite(name: string, run: () => Promise<SuiteResult>): Promise<void> {
   const t0 = nowMs();
-  const r = await runSrrwBench(log);
+  const r = await run();
   process.stdout.write(r.table + '\n');
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   await mkdir(dir, { recursive: true });
-  const file = `${dir}srrw.json`;
-  await writeFile(
-    file,
-    JSON.stringify({ schema: 'optfleet-bench-srrw/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) +
-      '\n',
-  );
-  for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
-  process.stdout.write(
-    `wrote ${file} and ${Object.keys(r.figures)
-      .map((f) => dir + f)
-      .join(', ')}\n`,
-  );
-}
-
-/** `npm run bench -- bsvrb`: iterations-to-ε slopes and wall clock of BSVRB (bench/src/bsvrb.ts). */
-async function bsvrb(): Promise<void> {
-  const t0 = nowMs();
-  const r = await runBsvrbBench(BSVRB_GRID, log);
-  process.stdout.write(r.table + '\n');
-  const dir = fileURLToPath(new URL('../results/', import.meta.url));
-  await mkdir(dir, { recursive: true });
-  const file = `${dir}bsvrb.json`;
-  await writeFile(
-    file,
-    JSON.stringify({ schema: 'optfleet-bench-bsvrb/1', machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json }, null, 2) +
-      '\n',
-  );
-  for (const [name, svg] of Object.entries(r.figures)) await writeFile(`${dir}${name}`, svg);
-  process.stdout.write(
-    `wrote ${file} and ${Object.keys(r.figures)
-      .map((f) => dir + f)
-      .join(', ')}\n`,
-  );
+  const file = `${dir}${name}.json`;
+  const doc = { schema: `optfleet-bench-${name}/1`, machine: machineInfo(), totalSeconds: (nowMs() - t0) / 1000, ...r.json };
+  await writeFile(file, JSON.stringify(doc, null, 2) + '\n');
+  for (const [fig, svg] of Object.entries(r.figures)) await writeFile(`${dir}${fig}`, svg);
+  process.stdout.write(`wrote ${[file, ...Object.keys(r.figures).map((f) => dir + f)].join(', ')}\n`);
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'vr-halpern') return vrHalpern();
+  // The √n sweep (vr-halpern.ts), SA-SRRW's scaled MSE vs α (srrw.ts), BSVRB's iterations-to-ε slopes (bsvrb.ts).
+  if (process.argv[2] === 'vr-halpern') return runSuite('vr-halpern', () => runVrHalpernBench(SWEEP, log));
+  if (process.argv[2] === 'srrw') return runSuite('srrw', () => runSrrwBench(log));
+  if (process.argv[2] === 'bsvrb') return runSuite('bsvrb', () => runBsvrbBench(BSVRB_GRID, log));
   if (process.argv[2] === 'elastic') return elastic();
-  if (process.argv[2] === 'srrw') return srrw();
-  if (process.argv[2] === 'bsvrb') return bsvrb();
   if (process.argv[2] !== undefined && process.argv[2] !== 'foundation')
     throw new Error(`unknown bench suite "${process.argv[2]}": use foundation (default), elastic, vr-halpern, srrw or bsvrb`);
   const onSignal = (sig: NodeJS.Signals): void => {

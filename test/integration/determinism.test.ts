@@ -9,10 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResultDoc } from '@optfleet/coordinator';
 import { runCli, tempDir, writeSpec } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
+import { bits } from '../helpers/bits.js';
 
 describe('bit-identical results whatever the transport and worker count', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

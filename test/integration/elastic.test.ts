@@ -15,10 +15,7 @@ import { noopCoordinatorMetrics, startCoordinator, type JobResultDoc, type Rebal
 import { natsNames, validateJobSpec } from '@optfleet/proto';
 import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
+import { bits } from '../helpers/bits.js';
 
 const JOB = {
   name: 'elastic',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResultDoc } from '@optfleet/coordinator';
 import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
+import { bits } from '../helpers/bits.js';
 
 /** PIDs whose parent is `ppid` (from /proc/<pid>/stat). */
 async function childrenOf(ppid: number): Promise<number[]> {
@@ -63,10 +64,6 @@ const survivable = {
   algorithm: { name: 'saga', batchSize: 8, evalEvery: 250 },
   stop: { maxRounds: 10000, gradNorm: 0 },
 };
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
 
 describe('failures', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

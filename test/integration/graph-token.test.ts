@@ -8,10 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResultDoc } from '@optfleet/coordinator';
 import { runCli, tempDir, writeSpec } from '../helpers/cli.js';
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
+import { bits } from '../helpers/bits.js';
 
 const job = {
   name: 'srrw-int',

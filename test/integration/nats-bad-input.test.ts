@@ -15,10 +15,7 @@ import { startCoordinator, type JobResultDoc } from '@optfleet/coordinator';
 import { TaskMessage, TaskResultMessage, natsNames, validateJobSpec, PROTOCOL_VERSION } from '@optfleet/proto';
 import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
+import { bits } from '../helpers/bits.js';
 
 const JOB = {
   name: 'nats-bad-input',

@@ -14,10 +14,7 @@ import { startCoordinator, type CoordinatorHandle, type JobResultDoc } from '@op
 import { PROTOCOL_VERSION, natsNames } from '@optfleet/proto';
 import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
+import { bits } from '../helpers/bits.js';
 
 describe('NATS transport with a real nats-server', () => {
   let nats: NatsServerHandle;

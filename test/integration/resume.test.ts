@@ -14,10 +14,7 @@ import { decodeCheckpoint, type JobResultDoc } from '@optfleet/coordinator';
 import { natsNames } from '@optfleet/proto';
 import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-
-function bits(x: number[]): string {
-  return Buffer.from(Float64Array.from(x).buffer).toString('hex');
-}
+import { bits } from '../helpers/bits.js';
 
 const JOB = {
   name: 'resume',
