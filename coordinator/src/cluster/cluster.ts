@@ -67,7 +67,12 @@ export interface RebalanceEvent {
 
 export interface Cluster {
   /** Places and builds the shards; `states` restores their sticky state (a checkpoint). */
-  open(jobId: string, spec: JobSpec, shardCount: number, states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>): Promise<JobLayout>;
+  open(
+    jobId: string,
+    spec: JobSpec,
+    shardCount: number,
+    states?: ReadonlyMap<number, Readonly<Record<string, Float64Array>>>,
+  ): Promise<JobLayout>;
   /** Copies of every shard's sticky state, in shard order (for a checkpoint). */
   exportStates?(): Promise<Map<number, Record<string, Float64Array>>>;
   round(req: RoundRequest): Promise<RoundResult>;
