@@ -1,8 +1,9 @@
 /** Runs the built `optfleet` binary as a real process and collects its output. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import type { JobResultDoc } from '@optfleet/coordinator';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,4 +72,12 @@ export async function waitUntil(cond: () => Promise<boolean> | boolean, timeoutM
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Runs a spec file in-process (the sequential reference every distributed run must match) and returns its result. */
+export async function referenceRun(specPath: string, dir: string): Promise<JobResultDoc> {
+  const out = join(dir, `${basename(specPath)}.reference.json`);
+  const r = await runCli(['run', specPath, '--transport', 'inprocess', '--workers', '1', '--out', out]);
+  if (r.code !== 0) throw new Error(`the in-process reference run of ${specPath} failed (exit ${r.code}): ${r.stderr}`);
+  return JSON.parse(await readFile(out, 'utf8')) as JobResultDoc;
 }

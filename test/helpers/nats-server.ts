@@ -10,6 +10,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { tempDir } from './cli.js';
 
 export interface NatsServerHandle {
   readonly url: string;
@@ -116,6 +118,31 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
     restart: async () => {
       await kill();
       await launch();
+    },
+  };
+}
+
+/**
+ * For a describe block: a real nats-server and a temporary directory for its tests, started
+ * before them and removed after. Read `url` and `dir` inside the tests (they exist from beforeAll).
+ */
+export function useNatsServerAndTempDir(): { readonly url: string; readonly dir: string } {
+  let nats: NatsServerHandle | undefined;
+  let tmp: { dir: string; cleanup: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    tmp = await tempDir();
+  });
+  afterAll(async () => {
+    await nats?.stop();
+    await tmp?.cleanup();
+  });
+  return {
+    get url(): string {
+      return nats!.url;
+    },
+    get dir(): string {
+      return tmp!.dir;
     },
   };
 }

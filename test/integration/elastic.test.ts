@@ -6,15 +6,13 @@
  * bit for bit. Over NATS the coordinator's membership is checked against the JetStream KV bucket
  * at each step; over gRPC the same join/drain runs through the worker channel.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { noopCoordinatorMetrics, startCoordinator, type JobResultDoc, type RebalanceEvent } from '@optfleet/coordinator';
 import { natsNames, validateJobSpec } from '@optfleet/proto';
-import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
-import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
+import { referenceRun, runCli, startCli, waitUntil, writeSpec } from '../helpers/cli.js';
+import { useNatsServerAndTempDir } from '../helpers/nats-server.js';
 import { bits } from '../helpers/bits.js';
 
 const JOB = {
@@ -28,21 +26,10 @@ const JOB = {
 };
 
 describe('workers join and leave a running job', () => {
-  let nats: NatsServerHandle;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  const env = useNatsServerAndTempDir();
   let reference: JobResultDoc;
   beforeAll(async () => {
-    nats = await startNatsServer();
-    tmp = await tempDir();
-    const spec = await writeSpec(tmp.dir, 'elastic.json', JOB);
-    const out = join(tmp.dir, 'ref.json');
-    const r = await runCli(['run', spec, '--transport', 'inprocess', '--workers', '1', '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
-    reference = JSON.parse(await readFile(out, 'utf8')) as JobResultDoc;
-  });
-  afterAll(async () => {
-    await nats?.stop();
-    await tmp?.cleanup();
+    reference = await referenceRun(await writeSpec(env.dir, 'elastic.json', JOB), env.dir);
   });
 
   for (const transport of ['nats', 'grpc'] as const) {
@@ -53,14 +40,14 @@ describe('workers join and leave a running job', () => {
         listen: '127.0.0.1:0',
         heartbeatTimeoutMs: 3000,
         minWorkers: 2,
-        ...(transport === 'nats' ? { nats: { url: nats.url, prefix } } : {}),
+        ...(transport === 'nats' ? { nats: { url: env.url, prefix } } : {}),
         metrics: () => ({ ...noopCoordinatorMetrics, rebalance: (e) => events.push(e as RebalanceEvent) }),
       });
-      const dial = transport === 'nats' ? ['--nats', nats.url, '--nats-prefix', prefix] : ['--coordinator', coord.server.address];
+      const dial = transport === 'nats' ? ['--nats', env.url, '--nats-prefix', prefix] : ['--coordinator', coord.server.address];
       const worker = (name: string): ReturnType<typeof startCli> =>
         startCli(['worker', ...dial, '--threads', '1', '--name', name, '--metrics-listen', 'off', '--drain-timeout', '30']);
       const workers = [worker('el-0'), worker('el-1')];
-      const nc = transport === 'nats' ? await connect({ servers: nats.url }) : undefined;
+      const nc = transport === 'nats' ? await connect({ servers: env.url }) : undefined;
       const kvKeys = async (): Promise<string[]> => {
         const kv = await new Kvm(nc!).open(natsNames(prefix).workersBucket);
         const out: string[] = [];

@@ -5,16 +5,14 @@
  * job id on the job-queue subject. Each is logged and rejected (the queue ones recorded as FAILED
  * jobs with the reason), and the running job finishes bit-identical to the in-process run.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { connect, headers } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { jetstream } from '@nats-io/jetstream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type JobResultDoc } from '@optfleet/coordinator';
+import { describe, expect, it } from 'vitest';
+import { startCoordinator } from '@optfleet/coordinator';
 import { TaskMessage, TaskResultMessage, natsNames, validateJobSpec, PROTOCOL_VERSION } from '@optfleet/proto';
-import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
-import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
+import { referenceRun, startCli, waitUntil, writeSpec } from '../helpers/cli.js';
+import { useNatsServerAndTempDir } from '../helpers/nats-server.js';
 import { bits } from '../helpers/bits.js';
 
 const JOB = {
@@ -27,22 +25,10 @@ const JOB = {
 };
 
 describe('bad NATS input is logged and rejected; the running job is unaffected', () => {
-  let nats: NatsServerHandle;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  beforeAll(async () => {
-    nats = await startNatsServer();
-    tmp = await tempDir();
-  });
-  afterAll(async () => {
-    await nats?.stop();
-    await tmp?.cleanup();
-  });
+  const env = useNatsServerAndTempDir();
 
   it('task subject, workers bucket and job queue', async () => {
-    const specFile = await writeSpec(tmp.dir, 'job.json', JOB);
-    const refOut = join(tmp.dir, 'ref.json');
-    expect((await runCli(['run', specFile, '--transport', 'inprocess', '--workers', '1', '--out', refOut])).code).toBe(0);
-    const reference = JSON.parse(await readFile(refOut, 'utf8')) as JobResultDoc;
+    const reference = await referenceRun(await writeSpec(env.dir, 'job.json', JOB), env.dir);
 
     const prefix = `bad-${process.pid}`;
     const names = natsNames(prefix);
@@ -50,13 +36,13 @@ describe('bad NATS input is logged and rejected; the running job is unaffected',
     const coord = await startCoordinator({
       listen: '127.0.0.1:0',
       minWorkers: 2,
-      nats: { url: nats.url, prefix },
+      nats: { url: env.url, prefix },
       log: (level, msg, fields) => logs.push({ level, msg, fields: fields ?? {} }),
     });
     const workers = [0, 1].map((i) =>
-      startCli(['worker', '--nats', nats.url, '--nats-prefix', prefix, '--threads', '1', '--name', `bad-${i}`, '--metrics-listen', 'off']),
+      startCli(['worker', '--nats', env.url, '--nats-prefix', prefix, '--threads', '1', '--name', `bad-${i}`, '--metrics-listen', 'off']),
     );
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: env.url });
     try {
       await waitUntil(() => coord.eligibleWorkers().length === 2, 30_000, 'two workers');
       const ids = coord.liveWorkers().map((w) => w.id);

@@ -9,11 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Objm } from '@nats-io/obj';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, type JobResultDoc } from '@optfleet/coordinator';
 import { natsNames } from '@optfleet/proto';
-import { runCli, startCli, tempDir, waitUntil, writeSpec } from '../helpers/cli.js';
-import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
+import { referenceRun, runCli, startCli, waitUntil, writeSpec } from '../helpers/cli.js';
+import { useNatsServerAndTempDir } from '../helpers/nats-server.js';
 import { bits } from '../helpers/bits.js';
 
 const JOB = {
@@ -27,25 +27,14 @@ const JOB = {
 };
 
 describe('a restarted coordinator resumes a queued job from its checkpoint', () => {
-  let nats: NatsServerHandle;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  beforeAll(async () => {
-    nats = await startNatsServer();
-    tmp = await tempDir();
-  });
-  afterAll(async () => {
-    await nats?.stop();
-    await tmp?.cleanup();
-  });
+  const env = useNatsServerAndTempDir();
 
   it('SIGKILL mid-job, a new coordinator finishes it bit-identically', async () => {
-    const spec = await writeSpec(tmp.dir, 'resume.json', JOB);
-    const refOut = join(tmp.dir, 'ref.json');
-    expect((await runCli(['run', spec, '--transport', 'inprocess', '--workers', '1', '--out', refOut])).code).toBe(0);
-    const reference = JSON.parse(await readFile(refOut, 'utf8')) as JobResultDoc;
+    const spec = await writeSpec(env.dir, 'resume.json', JOB);
+    const reference = await referenceRun(spec, env.dir);
 
     const prefix = `resume-${process.pid}`;
-    const natsFlags = ['--nats', nats.url, '--nats-prefix', prefix];
+    const natsFlags = ['--nats', env.url, '--nats-prefix', prefix];
     const coordinator = (): ReturnType<typeof startCli> & { address: () => string | undefined } => {
       const c = startCli([
         'coordinator',
@@ -65,7 +54,7 @@ describe('a restarted coordinator resumes a queued job from its checkpoint', () 
       c.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
       return { ...c, address: () => /listening on (\S+)/.exec(out)?.[1] };
     };
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: env.url });
     const first = coordinator();
     const workers = [0, 1].map((i) =>
       startCli(['worker', ...natsFlags, '--threads', '1', '--name', `rs-${i}`, '--metrics-listen', 'off', '--quiet']),
@@ -102,7 +91,7 @@ describe('a restarted coordinator resumes a queued job from its checkpoint', () 
         90_000,
         'the job to finish on the second coordinator',
       );
-      const out = join(tmp.dir, 'resumed.json');
+      const out = join(env.dir, 'resumed.json');
       const w = await runCli(['watch', 'resume-1', '--coordinator', addr, '--out', out]);
       expect(w.code, w.stderr + w.stdout).toBe(0);
       const doc = JSON.parse(await readFile(out, 'utf8')) as JobResultDoc;
